@@ -1,0 +1,102 @@
+import { Telegraf, TelegramError } from 'telegraf';
+import type { Logger } from '../logger.ts';
+import { resolveLocale } from '../domain/locale.ts';
+import type { Services } from '../services/index.ts';
+import { Refused } from '../services/errors.ts';
+import type { BotContext } from './context.ts';
+import { answer, say } from './reply.ts';
+import { KeyedQueue } from './serialize.ts';
+import { registerStart } from './features/start.ts';
+import { registerLanguage } from './features/language.ts';
+import { registerHelp } from './features/help.ts';
+import { registerReporting } from './features/reporting.ts';
+import { registerMine } from './features/mine.ts';
+import { registerCadreWork } from './features/cadreWork.ts';
+import { registerStaff } from './features/staff.ts';
+import { registerGroup } from './features/group.ts';
+import { registerFallback } from './features/fallback.ts';
+
+export interface BotOptions {
+  token: string;
+  apiRoot: string;
+  services: Services;
+  logger: Logger;
+  /** features added by later layers (digest, export), registered before the fallback */
+  extraFeatures?: ReadonlyArray<(bot: Telegraf<BotContext>) => void>;
+}
+
+/**
+ * The Telegram adapter: the one place features are registered. Every update is claimed once
+ * (duplicates are ignored), its sender is read from the database (role re-checked each time),
+ * and any error ends in a polite sentence for the user and a log line with the update id.
+ */
+export function createBot(options: BotOptions): Telegraf<BotContext> {
+  const { services, logger } = options;
+  const bot = new Telegraf<BotContext>(options.token, { telegram: { apiRoot: options.apiRoot }, handlerTimeout: 60_000 });
+
+  const perUser = new KeyedQueue();
+  bot.use((ctx, next) => perUser.run(String(ctx.from?.id ?? ctx.chat?.id ?? 'anonymous'), next));
+
+  bot.use(async (ctx, next) => {
+    if (!(await services.updates.claim(ctx.update.update_id, services.clock.now()))) {
+      logger.info({ updateId: ctx.update.update_id }, 'duplicate update ignored');
+      return;
+    }
+    const from = ctx.from;
+    if (!from || from.is_bot) return;
+    const user = await services.users.identify(from);
+    const guess = resolveLocale(user.locale, from.language_code, services.defaultLocale);
+    if (user.locale === null) {
+      await services.users.setLocale(user.id, guess);
+      user.locale = guess;
+    }
+    let locale = guess;
+    const chat = ctx.chat;
+    if (chat && chat.type !== 'private') {
+      const group = await services.settings.leadersGroup();
+      locale = group && group.chatId === chat.id ? group.locale : services.defaultLocale;
+    }
+    const t = services.texts.forLocale(locale);
+    ctx.vd = { user, locale, t, reader: { locale, t, timeZone: services.timeZone }, services };
+    return next();
+  });
+
+  // A command typed in the middle of a report is answered, and the draft is still there.
+  bot.use(async (ctx, next) => {
+    await next();
+    const text = ctx.message && 'text' in ctx.message ? ctx.message.text : '';
+    if (ctx.chat?.type !== 'private' || !text.startsWith('/') || /^\/(report|cancel|start)\b/.test(text) || !ctx.vd) return;
+    if (await services.drafts.get(ctx.vd.user.id, 'report')) await say(ctx, ctx.vd.t('report:draft_waiting'));
+  });
+
+  registerGroup(bot);
+  registerStart(bot);
+  registerLanguage(bot);
+  registerHelp(bot);
+  registerStaff(bot);
+  registerMine(bot);
+  registerCadreWork(bot);
+  for (const feature of options.extraFeatures ?? []) feature(bot);
+  registerReporting(bot);
+  registerFallback(bot);
+
+  bot.catch(async (error, ctx) => {
+    const updateId = ctx.update.update_id;
+    if (error instanceof Refused && ctx.vd) {
+      const text = ctx.vd.t(`errors:${error.code}`);
+      if (ctx.callbackQuery) await answer(ctx, text, true);
+      else await say(ctx, text).catch(() => undefined);
+      return;
+    }
+    const telegram = error instanceof TelegramError ? { code: error.code, description: error.description } : undefined;
+    logger.error({ err: error, updateId, telegram }, 'update failed');
+    if (!ctx.vd) return;
+    try {
+      if (ctx.callbackQuery) await answer(ctx, ctx.vd.t('errors:internal'), true);
+      else if (ctx.chat) await say(ctx, ctx.vd.t('errors:internal'));
+    } catch (second) {
+      logger.warn({ err: second, updateId }, 'could not tell the user about the failure');
+    }
+  });
+  return bot;
+}

@@ -1,0 +1,129 @@
+import http from 'node:http';
+import type { Telegraf } from 'telegraf';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { applyMigrations } from './db/migrate.ts';
+import { openDatabase } from './db/client.ts';
+import { Texts } from './i18n/index.ts';
+import { systemClock, type Clock } from './domain/time.ts';
+import { createServices, type Services } from './services/index.ts';
+import { createBot } from './bot/createBot.ts';
+import type { BotContext } from './bot/context.ts';
+import { registerCommandMenus } from './bot/commands.ts';
+import { OutboxDispatcher } from './notify/dispatcher.ts';
+
+/** A running Village Desk: everything main() wired, and how to stop it. */
+export interface App {
+  config: Config;
+  services: Services;
+  bot: Telegraf<BotContext>;
+  dispatcher: OutboxDispatcher;
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires config -> logger -> database -> services -> bot -> dispatcher -> scheduler and starts
+ * them. Tests call it with their own environment and clock.
+ */
+export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock; logger?: Logger } = {}): Promise<App> {
+  const config = loadConfig(options.env);
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const clock = options.clock ?? systemClock;
+  const applied = applyMigrations(config.DATABASE_URL);
+  if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
+  const db = await openDatabase(config.DATABASE_URL);
+  const texts = new Texts();
+  let wake = () => {};
+  const services = createServices({
+    db,
+    clock,
+    texts,
+    timeZone: config.TIMEZONE,
+    defaultLocale: config.DEFAULT_LOCALE,
+    adminIds: config.ADMIN_TELEGRAM_IDS,
+    onOwed: () => wake(),
+  });
+  await services.catalog.seedDefaults(clock.now());
+  const bot = createBot({
+    token: config.BOT_TOKEN,
+    apiRoot: config.TELEGRAM_API_ROOT,
+    services,
+    logger,
+  });
+  const dispatcher = new OutboxDispatcher({
+    db,
+    api: bot.telegram,
+    clock,
+    logger,
+    onGroupUnreachable: async (chatId) => {
+      await services.settings.unbindLeadersGroup(chatId);
+    },
+  });
+  wake = () => dispatcher.wake();
+
+  bot.botInfo = await bot.telegram.getMe();
+  await registerCommandMenus(bot.telegram, texts).catch((error) => logger.warn({ err: error }, 'could not register the command menus'));
+
+  let server: http.Server | undefined;
+  if (config.BOT_MODE === 'webhook' && config.WEBHOOK_URL && config.WEBHOOK_SECRET) {
+    const url = new URL(config.WEBHOOK_URL);
+    await bot.telegram.setWebhook(url.href, { secret_token: config.WEBHOOK_SECRET, allowed_updates: ['message', 'callback_query', 'my_chat_member'] });
+    // telegraf's webhook callback refuses requests whose X-Telegram-Bot-Api-Secret-Token differs (403)
+    server = http.createServer(bot.webhookCallback(url.pathname, { secretToken: config.WEBHOOK_SECRET }));
+    await new Promise<void>((resolve) => server!.listen(config.PORT, resolve));
+    logger.info({ port: config.PORT, path: url.pathname }, 'webhook server listening');
+  } else {
+    void bot.launch({ allowedUpdates: ['message', 'callback_query', 'my_chat_member'] }).catch((error) => {
+      logger.fatal({ err: error }, 'polling stopped');
+      process.exitCode = 1;
+    });
+    logger.info({ bot: bot.botInfo.username }, 'polling for updates');
+  }
+  dispatcher.start();
+
+  return {
+    config,
+    services,
+    bot,
+    dispatcher,
+    async stop() {
+      if (config.BOT_MODE === 'polling') {
+        try {
+          bot.stop('shutdown');
+        } catch {
+          // not running
+        }
+      }
+      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+      await dispatcher.stop();
+      await db.$disconnect();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let app: App;
+  try {
+    app = await startApp();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const shutdown = (signal: string) => {
+    console.log(`received ${signal}, stopping`);
+    app.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.on('unhandledRejection', (reason) => console.error('unhandled rejection', reason));
+  void main();
+}

@@ -1,0 +1,166 @@
+/**
+ * Flood control for the outbox: token buckets that keep the bot under Telegram's limits
+ * (about 30 messages per second overall, about one per second into a private chat after a
+ * short burst, 20 per minute into a group). Pure bookkeeping: every method is told the time,
+ * so tests drive it with invented timestamps and nothing here sleeps.
+ */
+
+/** Rates and bursts; every field has a default, see {@link DEFAULT_SEND_LIMITS}. */
+export interface SendLimits {
+  /** Messages per second over all chats. Below Telegram's ~30/s: interactive replies sent straight from handlers bypass the outbox and need the headroom. */
+  globalPerSecond: number;
+  /** Messages that may leave at once before the global rate applies. Small, so that no one-second window holds more than burst + rate. */
+  globalBurst: number;
+  /** Messages a private chat accepts at once before its sustained rate applies. */
+  privateBurst: number;
+  /** Sustained messages per second into one private chat. */
+  privatePerSecond: number;
+  /** Messages a group (chat id < 0) accepts at once. */
+  groupBurst: number;
+  /** Sustained messages per minute into one group. */
+  groupPerMinute: number;
+  /** Two 429s from different chats within this many ms are taken as a global flood, not one chat's. */
+  globalFloodWindowMs: number;
+}
+
+export const DEFAULT_SEND_LIMITS: SendLimits = {
+  globalPerSecond: 25,
+  globalBurst: 3,
+  privateBurst: 3,
+  privatePerSecond: 1,
+  groupBurst: 3,
+  groupPerMinute: 20,
+  globalFloodWindowMs: 1000,
+};
+
+/** Continuous-refill token bucket; `tokens` may be fractional. */
+class Bucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    readonly capacity: number,
+    readonly perMs: number,
+    now: number,
+  ) {
+    this.tokens = capacity;
+    this.last = now;
+  }
+
+  private refill(now: number): void {
+    if (now > this.last) {
+      this.tokens = Math.min(this.capacity, this.tokens + (now - this.last) * this.perMs);
+      this.last = now;
+    }
+  }
+
+  /** ms until a whole token is available (0 = now). */
+  waitMs(now: number): number {
+    this.refill(now);
+    if (this.tokens >= 1) return 0;
+    return Math.ceil((1 - this.tokens) / this.perMs);
+  }
+
+  take(now: number): void {
+    this.refill(now);
+    this.tokens -= 1;
+  }
+
+  /** True when the bucket is back to full: forgetting it changes nothing. */
+  isFull(now: number): boolean {
+    this.refill(now);
+    return this.tokens >= this.capacity;
+  }
+}
+
+interface ChatState {
+  bucket: Bucket;
+  /** no send into this chat before this time (after a 429) */
+  blockedUntil: number;
+}
+
+/** Chats remembered before idle ones are forgotten (a full bucket holds no information). */
+const PRUNE_AT = 5_000;
+
+/**
+ * Decides when the next message into a chat may leave. `reserve` both asks and takes: a 0
+ * answer means the chat's and the global token were consumed and the caller must send now.
+ */
+export class SendLimiter {
+  private readonly limits: SendLimits;
+  private global: Bucket | undefined;
+  private globalBlockedUntil = 0;
+  private readonly chats = new Map<string, ChatState>();
+  /** the last 429 seen: which chat, when (to tell a global flood from one chat's) */
+  private lastFlood: { chat: string; at: number } | undefined;
+
+  constructor(limits: Partial<SendLimits> = {}) {
+    this.limits = { ...DEFAULT_SEND_LIMITS, ...limits };
+  }
+
+  /** ms before anything at all may be sent (global bucket or a global 429 block). */
+  globalWait(nowMs: number): number {
+    return Math.max(0, this.globalBlockedUntil - nowMs, this.globalBucket(nowMs).waitMs(nowMs));
+  }
+
+  /**
+   * ms to wait before a message may go to `chatId`; 0 means it may go now and the tokens
+   * (the chat's and the global one) are taken. A positive answer takes nothing.
+   */
+  reserve(chatId: number, nowMs: number): number {
+    const chat = this.chat(chatId, nowMs);
+    const wait = Math.max(this.globalWait(nowMs), chat.blockedUntil - nowMs, chat.bucket.waitMs(nowMs));
+    if (wait > 0) return wait;
+    chat.bucket.take(nowMs);
+    this.globalBucket(nowMs).take(nowMs);
+    return 0;
+  }
+
+  /**
+   * Telegram answered 429 with retry_after: nothing more into that chat until then. Telegram
+   * does not say whether the flood was the chat's or the bot's as a whole; `chatId` null, or
+   * a second chat flooding within `globalFloodWindowMs` of another, blocks every chat.
+   */
+  penalise(chatId: number | null, retryAfterSec: number, nowMs: number): void {
+    const until = nowMs + Math.max(0, retryAfterSec) * 1000;
+    if (chatId === null) {
+      this.globalBlockedUntil = Math.max(this.globalBlockedUntil, until);
+      return;
+    }
+    const key = String(chatId);
+    const chat = this.chat(chatId, nowMs);
+    chat.blockedUntil = Math.max(chat.blockedUntil, until);
+    const previous = this.lastFlood;
+    if (previous && previous.chat !== key && nowMs - previous.at <= this.limits.globalFloodWindowMs) {
+      this.globalBlockedUntil = Math.max(this.globalBlockedUntil, until);
+    }
+    this.lastFlood = { chat: key, at: nowMs };
+  }
+
+  private globalBucket(nowMs: number): Bucket {
+    this.global ??= new Bucket(this.limits.globalBurst, this.limits.globalPerSecond / 1000, nowMs);
+    return this.global;
+  }
+
+  private chat(chatId: number, nowMs: number): ChatState {
+    const key = String(chatId);
+    let state = this.chats.get(key);
+    if (!state) {
+      if (this.chats.size >= PRUNE_AT) this.prune(nowMs);
+      const bucket =
+        chatId < 0
+          ? new Bucket(this.limits.groupBurst, this.limits.groupPerMinute / 60_000, nowMs)
+          : new Bucket(this.limits.privateBurst, this.limits.privatePerSecond / 1000, nowMs);
+      state = { bucket, blockedUntil: 0 };
+      this.chats.set(key, state);
+    }
+    return state;
+  }
+
+  /** Forgets chats whose bucket is full and block is over: a new bucket would be identical. */
+  private prune(nowMs: number): void {
+    for (const [key, state] of this.chats) {
+      if (state.blockedUntil <= nowMs && state.bucket.isFull(nowMs)) this.chats.delete(key);
+    }
+  }
+}

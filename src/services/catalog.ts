@@ -1,0 +1,60 @@
+import type { Db } from '../db/client.ts';
+import { toCategory, toPlace } from '../db/mappers.ts';
+import type { Category, Place } from '../domain/types.ts';
+
+/** The default public services, seeded on first start; administrators edit them later. */
+export const DEFAULT_CATEGORIES: ReadonlyArray<{ code: string; slaHours: number }> = [
+  { code: 'drinking_water', slaHours: 48 },
+  { code: 'roads', slaHours: 168 },
+  { code: 'health_care', slaHours: 48 },
+  { code: 'irrigation', slaHours: 72 },
+  { code: 'electricity', slaHours: 48 },
+  { code: 'housing_disaster', slaHours: 72 },
+  { code: 'school_transport', slaHours: 72 },
+  { code: 'livelihood_aid', slaHours: 120 },
+  { code: 'other', slaHours: 120 },
+];
+
+/** Categories (public services) and places (villages). */
+export class CatalogService {
+  constructor(private readonly deps: { db: Db }) {}
+
+  /** Creates the default categories when the ledger has none yet. */
+  async seedDefaults(now: Date): Promise<number> {
+    const { db } = this.deps;
+    if ((await db.category.count()) > 0) return 0;
+    await db.category.createMany({
+      data: DEFAULT_CATEGORIES.map((c, i) => ({ code: c.code, slaHours: c.slaHours, sortOrder: i, createdAt: now })),
+    });
+    return DEFAULT_CATEGORIES.length;
+  }
+
+  async categories(options: { includeInactive?: boolean } = {}): Promise<Category[]> {
+    const rows = await this.deps.db.category.findMany({
+      where: options.includeInactive ? {} : { active: true },
+      orderBy: [{ sortOrder: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map(toCategory);
+  }
+
+  async category(id: number): Promise<Category | null> {
+    const row = await this.deps.db.category.findUnique({ where: { id } });
+    return row ? toCategory(row) : null;
+  }
+
+  async categoryByCode(code: string): Promise<Category | null> {
+    const row = await this.deps.db.category.findUnique({ where: { code } });
+    return row ? toCategory(row) : null;
+  }
+
+  /** Active villages (top-level places), in their configured order. */
+  async villages(): Promise<Place[]> {
+    const rows = await this.deps.db.place.findMany({ where: { active: true, parentId: null }, orderBy: [{ sortOrder: 'asc' }, { id: 'asc' }] });
+    return rows.map(toPlace);
+  }
+
+  async place(id: number): Promise<Place | null> {
+    const row = await this.deps.db.place.findUnique({ where: { id } });
+    return row ? toPlace(row) : null;
+  }
+}
