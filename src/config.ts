@@ -63,13 +63,13 @@ const schema = z
     ESCALATE_AFTER_DAYS: z.coerce.number({ message: 'must be a number of days' }).int().min(1).default(3),
     QUIET_HOURS_START: hhmm('21:00'),
     QUIET_HOURS_END: hhmm('09:00'),
-  })
-  .superRefine((v, ctx) => {
-    if (v.BOT_MODE === 'webhook') {
-      if (!v.WEBHOOK_URL) ctx.addIssue({ code: 'custom', path: ['WEBHOOK_URL'], message: 'is required when BOT_MODE=webhook' });
-      if (!v.WEBHOOK_SECRET) ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'is required when BOT_MODE=webhook' });
-    }
   });
+
+/** Rules between variables, checked on the raw values so that they are reported with the others. */
+function crossChecks(env: Record<string, string | undefined>): string[] {
+  if (env.BOT_MODE !== 'webhook') return [];
+  return (['WEBHOOK_URL', 'WEBHOOK_SECRET'] as const).filter((name) => !env[name]).map((name) => `${name} is required when BOT_MODE=webhook`);
+}
 
 export type Locale = (typeof LOCALES)[number];
 export type Config = z.infer<typeof schema>;
@@ -87,6 +87,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings in .env files mean "not set".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = schema.safeParse(cleaned);
-  if (parsed.success) return parsed.data;
-  throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'} ${i.message}`));
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'} ${i.message}`)),
+    ...crossChecks(cleaned),
+  ];
+  if (parsed.success && problems.length === 0) return parsed.data;
+  throw new ConfigError(problems);
 }

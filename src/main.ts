@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import http from 'node:http';
 import type { Telegraf } from 'telegraf';
 import { ConfigError, loadConfig, type Config } from './config.ts';
@@ -102,6 +103,8 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
 }
 
 async function main(): Promise<void> {
+  // a .env file next to package.json, if there is one (the environment wins)
+  if (fs.existsSync('.env')) process.loadEnvFile('.env');
   let app: App;
   try {
     app = await startApp();

@@ -70,9 +70,8 @@ export class Texts {
         else if (name === 'count' && typeof value === 'number') prepared[name] = value;
         else prepared[name] = rtl ? isolate(escapeHtml(String(value))) : escapeHtml(String(value));
       }
-      const out = fixed(key, prepared);
-      if (typeof out !== 'string' || out === key) throw new Error(`Missing translation ${locale}:${key}`);
-      return out;
+      if (!this.i18n.exists(key, { lng: locale, ...prepared })) throw new Error(`Missing translation ${locale}:${key}`);
+      return fixed(key, prepared);
     };
   }
 

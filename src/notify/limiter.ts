@@ -19,6 +19,12 @@ export interface SendLimits {
   groupBurst: number;
   /** Sustained messages per minute into one group. */
   groupPerMinute: number;
+  /**
+   * Once a chat has used up its burst, its next token is used this much later than the
+   * arithmetic says: requests reach Telegram after varying network delays, and one that
+   * arrives sooner than the previous one would otherwise look early to Telegram's bucket.
+   */
+  chatSlackMs: number;
   /** Two 429s from different chats within this many ms are taken as a global flood, not one chat's. */
   globalFloodWindowMs: number;
 }
@@ -30,18 +36,24 @@ export const DEFAULT_SEND_LIMITS: SendLimits = {
   privatePerSecond: 1,
   groupBurst: 3,
   groupPerMinute: 20,
+  chatSlackMs: 250,
   globalFloodWindowMs: 1000,
 };
 
-/** Continuous-refill token bucket; `tokens` may be fractional. */
+/**
+ * Continuous-refill token bucket; `tokens` may be fractional. Once drained below one token,
+ * the next whole token becomes usable only `slackMs` after it has refilled.
+ */
 class Bucket {
   private tokens: number;
   private last: number;
+  private readyAt = 0;
 
   constructor(
     readonly capacity: number,
     readonly perMs: number,
     now: number,
+    readonly slackMs = 0,
   ) {
     this.tokens = capacity;
     this.last = now;
@@ -57,19 +69,20 @@ class Bucket {
   /** ms until a whole token is available (0 = now). */
   waitMs(now: number): number {
     this.refill(now);
-    if (this.tokens >= 1) return 0;
-    return Math.ceil((1 - this.tokens) / this.perMs);
+    const refillWait = this.tokens >= 1 ? 0 : Math.ceil((1 - this.tokens) / this.perMs);
+    return Math.max(refillWait, this.readyAt - now);
   }
 
   take(now: number): void {
     this.refill(now);
     this.tokens -= 1;
+    if (this.tokens < 1 && this.slackMs > 0) this.readyAt = now + Math.ceil((1 - this.tokens) / this.perMs) + this.slackMs;
   }
 
   /** True when the bucket is back to full: forgetting it changes nothing. */
   isFull(now: number): boolean {
     this.refill(now);
-    return this.tokens >= this.capacity;
+    return this.tokens >= this.capacity && now >= this.readyAt;
   }
 }
 
@@ -149,8 +162,8 @@ export class SendLimiter {
       if (this.chats.size >= PRUNE_AT) this.prune(nowMs);
       const bucket =
         chatId < 0
-          ? new Bucket(this.limits.groupBurst, this.limits.groupPerMinute / 60_000, nowMs)
-          : new Bucket(this.limits.privateBurst, this.limits.privatePerSecond / 1000, nowMs);
+          ? new Bucket(this.limits.groupBurst, this.limits.groupPerMinute / 60_000, nowMs, this.limits.chatSlackMs)
+          : new Bucket(this.limits.privateBurst, this.limits.privatePerSecond / 1000, nowMs, this.limits.chatSlackMs);
       state = { bucket, blockedUntil: 0 };
       this.chats.set(key, state);
     }
