@@ -23,6 +23,7 @@ export interface SendLimits {
    * Once a chat has used up its burst, its next token is used this much later than the
    * arithmetic says: requests reach Telegram after varying network delays, and one that
    * arrives sooner than the previous one would otherwise look early to Telegram's bucket.
+   * Keep it well under a token's refill time (1000 ms private, 3000 ms group).
    */
   chatSlackMs: number;
   /** Two 429s from different chats within this many ms are taken as a global flood, not one chat's. */

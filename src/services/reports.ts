@@ -293,7 +293,8 @@ export class ReportService {
   /** Messages a transition owes: the reporter hears about progress, the owner about answers. */
   private async noticesFor(tx: Tx, from: Status, report: Report, action: Action, actorId: number | null, extras: ActExtras, now: Date): Promise<OwedMessage[]> {
     const { notices } = this.deps;
-    const reporterSide = await this.reporterSide(tx, report);
+    // nobody is told about their own action (a cadre who filed for a household and works on it)
+    const reporterSide = (await this.reporterSide(tx, report)).filter((r) => r.user?.id !== actorId || action.kind === 'resolve');
     const owner = report.ownerId !== null ? await tx.user.findUnique({ where: { id: report.ownerId } }) : null;
     const ownerRecipient = owner ? notices.recipientOf(toUser(owner)) : null;
     const toReporters = (key: string, note?: string) => reporterSide.map((r) => notices.update(r, key, report, now, note !== undefined ? { note } : {}));

@@ -78,7 +78,6 @@ describe('OutboxDispatcher against the Bot API stand-in', () => {
     // every 429 the stand-in gave was waited out (all delivered above) and they stay rare
     expect(dispatcher.stats().throttled).toBe(s.tooManyRequests);
     expect(s.tooManyRequests).toBeLessThanOrEqual(5);
-    console.info(JSON.stringify(s.tooManyRequestsByChat));
     console.info(`[standin a] ${messages.length} messages in ${ms} ms, max ${rates.globalPerSecond}/s, 429s ${s.tooManyRequests}`, dispatcher.stats());
   }, 60_000);
 

@@ -246,7 +246,7 @@ describe('OutboxDispatcher', () => {
 
   it('should hold a private chat to its burst and rate', async () => {
     await write(Array.from({ length: 5 }, (_, i) => msg(1, `m${i}`)));
-    const limiter = new SendLimiter({ privateBurst: 3, privatePerSecond: 10 });
+    const limiter = new SendLimiter({ privateBurst: 3, privatePerSecond: 10, chatSlackMs: 0 });
     await dispatcher({ limiter }).drain();
     const at = api.calls.map((c) => c.at);
     expect(at).toHaveLength(5);
@@ -266,6 +266,28 @@ describe('OutboxDispatcher', () => {
     const row = await db.outboxMessage.findFirstOrThrow();
     expect(row.status).toBe('sent');
     expect(d.stats().sent).toBe(1);
+  });
+
+  it('should send each row once and in order while the loop runs and rows keep arriving', async () => {
+    api.callApi = async (method, params) => {
+      api.calls.push({ at: Date.now(), method, chatId: Number(params.chat_id), text: params.text, params });
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 4)));
+      return {};
+    };
+    const d = dispatcher({ pollMs: 5 });
+    d.start();
+    const expected = new Map<number, string[]>();
+    for (let round = 0; round < 5; round++) {
+      const batch = Array.from({ length: 40 }, (_, i) => msg(1 + (i % 20), `r${round}-${i}`, { priority: i % 2 }));
+      for (const m of batch) expected.set(m.chatId, [...(expected.get(m.chatId) ?? []), String(m.params.text)]);
+      await write(batch);
+      d.wake();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await expect.poll(() => api.calls.length, { timeout: 5000, interval: 10 }).toBe(200);
+    await d.stop();
+    for (const [chatId, texts] of expected) expect(api.texts(chatId)).toEqual(texts);
+    expect(await db.outboxMessage.count({ where: { status: 'sent' } })).toBe(200);
   });
 
   it('should treat a send that never answers as a network failure', async () => {

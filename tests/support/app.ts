@@ -28,7 +28,7 @@ export interface Harness {
 export async function startHarness(options: { clock?: TestClock; env?: NodeJS.ProcessEnv } = {}): Promise<Harness> {
   const standin = await BotApiStandIn.start({ botUsername: 'village_desk_bot' });
   const { url, dir } = tempDatabaseUrl();
-  const clock = options.clock ?? new TestClock('2026-11-02T04:00:00Z');
+  const clock = options.clock ?? new TestClock('2026-11-02T04:00:00Z', { flowing: true });
   const env: NodeJS.ProcessEnv = {
     BOT_TOKEN: standin.token,
     TELEGRAM_API_ROOT: standin.apiRoot,

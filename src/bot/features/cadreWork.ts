@@ -20,6 +20,8 @@ export type Prompt =
   | { kind: 'duplicate_of'; number: number };
 
 const NOTE_LIMIT = 1000;
+/** The note recorded for a voice message. */
+export const VOICE_NOTE = '🎤';
 
 async function setPrompt(ctx: BotContext, prompt: Prompt): Promise<void> {
   await ctx.vd.services.drafts.save(ctx.vd.user.id, 'prompt', prompt);
@@ -35,9 +37,10 @@ async function reportFor(ctx: BotContext, number: number, action: ActionKind): P
 }
 
 /** The text of a message as a note: typed text, or a voice message (kept as a file and named in the note). */
-function noteOf(ctx: BotContext, message: Message): { note: string; voiceFileId?: string; voiceDuration?: number } | null {
+function noteOf(message: Message): { note: string; voiceFileId?: string; voiceDuration?: number } | null {
   if ('text' in message) return message.text.trim() === '' ? null : { note: message.text.trim() };
-  if ('voice' in message) return { note: ctx.vd.t('history:voice_note'), voiceFileId: message.voice.file_id, voiceDuration: message.voice.duration };
+  // a voice note is named by a sign every reader understands; the recording itself is relayed
+  if ('voice' in message) return { note: VOICE_NOTE, voiceFileId: message.voice.file_id, voiceDuration: message.voice.duration };
   if ('photo' in message && message.caption && message.caption.trim() !== '') return { note: message.caption.trim() };
   return null;
 }
@@ -61,7 +64,7 @@ export async function handlePromptMessage(ctx: BotContext, message: Message): Pr
     await say(ctx, t('cadre:resolved', { ref: reportRef(prompt.number) }));
     return true;
   }
-  const got = noteOf(ctx, message);
+  const got = noteOf(message);
   if (!got) {
     await say(ctx, t('cadre:note_expected'));
     return true;
