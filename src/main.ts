@@ -12,6 +12,10 @@ import { createBot } from './bot/createBot.ts';
 import type { BotContext } from './bot/context.ts';
 import { registerCommandMenus } from './bot/commands.ts';
 import { OutboxDispatcher } from './notify/dispatcher.ts';
+import { Scheduler } from './jobs/scheduler.ts';
+import { digestFeature } from './bot/features/digest.ts';
+import { exportFeature } from './bot/features/export.ts';
+import os from 'node:os';
 
 /** A running Village Desk: everything main() wired, and how to stop it. */
 export interface App {
@@ -19,6 +23,7 @@ export interface App {
   services: Services;
   bot: Telegraf<BotContext>;
   dispatcher: OutboxDispatcher;
+  scheduler: Scheduler;
   stop(): Promise<void>;
 }
 
@@ -35,21 +40,14 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
   const db = await openDatabase(config.DATABASE_URL);
   const texts = new Texts();
   let wake = () => {};
-  const services = createServices({
-    db,
-    clock,
-    texts,
-    timeZone: config.TIMEZONE,
-    defaultLocale: config.DEFAULT_LOCALE,
-    adminIds: config.ADMIN_TELEGRAM_IDS,
-    onOwed: () => wake(),
-  });
+  const services = createServices({ db, clock, texts, config, onOwed: () => wake() });
   await services.catalog.seedDefaults(clock.now());
   const bot = createBot({
     token: config.BOT_TOKEN,
     apiRoot: config.TELEGRAM_API_ROOT,
     services,
     logger,
+    extraFeatures: [digestFeature, exportFeature],
   });
   const dispatcher = new OutboxDispatcher({
     db,
@@ -61,6 +59,15 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
     },
   });
   wake = () => dispatcher.wake();
+  const scheduler = new Scheduler({
+    config,
+    jobs: services.jobs,
+    digests: services.digests,
+    dispatcher,
+    lease: services.lease(`${os.hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`),
+    logger,
+    clock,
+  });
 
   bot.botInfo = await bot.telegram.getMe();
   await registerCommandMenus(bot.telegram, texts).catch((error) => logger.warn({ err: error }, 'could not register the command menus'));
@@ -80,14 +87,17 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
     });
     logger.info({ bot: bot.botInfo.username }, 'polling for updates');
   }
-  dispatcher.start();
+  // the scheduler starts the dispatcher when this process holds the lease
+  await scheduler.start();
 
   return {
     config,
     services,
     bot,
     dispatcher,
+    scheduler,
     async stop() {
+      await scheduler.stop();
       if (config.BOT_MODE === 'polling') {
         try {
           bot.stop('shutdown');
@@ -96,7 +106,6 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
         }
       }
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
-      await dispatcher.stop();
       await db.$disconnect();
     },
   };

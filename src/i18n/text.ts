@@ -52,3 +52,13 @@ export function splitMessage(text: string, limit = 4096): string[] {
   if (current.trim() !== '') parts.push(current);
   return parts;
 }
+
+/** HTML message text back to plain text (for drawing): markup, entities and isolate marks removed. */
+export function plainText(htmlText: string): string {
+  return htmlText
+    .replace(/<[^>]+>/g, '')
+    .replace(/[\u2068\u2069]/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}

@@ -299,7 +299,7 @@ export class OutboxDispatcher {
     }
     let failure: Failure | undefined;
     try {
-      await this.callWithTimeout(payload.method, { chat_id: chatId, ...payload.params });
+      await this.callWithTimeout(payload.method, { chat_id: chatId, ...withFiles(payload.params) });
     } catch (err) {
       failure = classify(err);
     }
@@ -476,4 +476,19 @@ function errorName(err: unknown): string {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Files cannot live in the JSON payload as bytes: an owed image (the weekly digest chart) is
+ * stored as { base64, filename } and turned into an upload (telegraf's InputFile) here.
+ */
+export function withFiles(params: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(params)) {
+    if (value && typeof value === 'object' && 'base64' in value && typeof (value as { base64: unknown }).base64 === 'string') {
+      const file = value as { base64: string; filename?: string };
+      out[key] = { source: Buffer.from(file.base64, 'base64'), filename: file.filename ?? 'file' };
+    } else out[key] = value;
+  }
+  return out;
 }

@@ -1,15 +1,20 @@
+import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Clock } from '../domain/time.ts';
 import type { Locale, Texts } from '../i18n/index.ts';
 import { Notices } from '../notify/notices.ts';
 import { AdminService } from './admin.ts';
 import { CatalogService } from './catalog.ts';
+import { DigestService } from './digest.ts';
 import { DraftService } from './drafts.ts';
 import { InviteService } from './invites.ts';
+import { JobService } from './jobs.ts';
+import { LeaseService } from './lease.ts';
 import { ReportService } from './reports.ts';
 import { SettingsService } from './settings.ts';
 import { UpdateLog } from './updates.ts';
 import { UserService } from './users.ts';
+import { ExportService } from './export.ts';
 
 /** Every use case of Village Desk, wired over one database and one clock. */
 export interface Services {
@@ -27,36 +32,53 @@ export interface Services {
   admin: AdminService;
   settings: SettingsService;
   updates: UpdateLog;
+  jobs: JobService;
+  digests: DigestService;
+  exports: ExportService;
+  /** the scheduler lease, held under a name for this process */
+  lease(holder: string): LeaseService;
 }
 
 export interface ServiceOptions {
   db: Db;
   clock: Clock;
   texts: Texts;
-  timeZone: string;
-  defaultLocale: Locale;
-  adminIds: readonly number[];
+  config: Pick<Config, 'TIMEZONE' | 'DEFAULT_LOCALE' | 'ADMIN_TELEGRAM_IDS' | 'QUIET_HOURS_START' | 'QUIET_HOURS_END' | 'ESCALATE_AFTER_DAYS'>;
   /** called when a committed change owes messages (wakes the dispatcher) */
   onOwed?: () => void;
 }
 
 export function createServices(o: ServiceOptions): Services {
-  const notices = new Notices({ texts: o.texts, timeZone: o.timeZone, defaultLocale: o.defaultLocale });
-  const settings = new SettingsService({ db: o.db, defaultLocale: o.defaultLocale });
+  const { db, clock, texts, config } = o;
+  const onOwed = o.onOwed ?? (() => undefined);
+  const timeZone = config.TIMEZONE;
+  const defaultLocale = config.DEFAULT_LOCALE;
+  const notices = new Notices({ texts, timeZone, defaultLocale });
+  const settings = new SettingsService({ db, defaultLocale });
+  const reports = new ReportService({ db, clock, notices, settings, onOwed });
+  const drafts = new DraftService({ db, clock });
+  const invites = new InviteService({ db, clock });
+  const updates = new UpdateLog({ db });
+  const quietHours = { start: config.QUIET_HOURS_START, end: config.QUIET_HOURS_END };
+  const digests = new DigestService({ db, clock, notices, settings, timeZone, quietHours, onOwed });
   return {
-    db: o.db,
-    clock: o.clock,
-    texts: o.texts,
-    timeZone: o.timeZone,
-    defaultLocale: o.defaultLocale,
+    db,
+    clock,
+    texts,
+    timeZone,
+    defaultLocale,
     notices,
     settings,
-    users: new UserService({ db: o.db, clock: o.clock, adminIds: o.adminIds }),
-    catalog: new CatalogService({ db: o.db }),
-    drafts: new DraftService({ db: o.db, clock: o.clock }),
-    reports: new ReportService({ db: o.db, clock: o.clock, notices, settings, onOwed: o.onOwed ?? (() => undefined) }),
-    invites: new InviteService({ db: o.db, clock: o.clock }),
-    admin: new AdminService({ db: o.db, clock: o.clock }),
-    updates: new UpdateLog({ db: o.db }),
+    reports,
+    drafts,
+    invites,
+    updates,
+    digests,
+    users: new UserService({ db, clock, adminIds: config.ADMIN_TELEGRAM_IDS }),
+    catalog: new CatalogService({ db }),
+    admin: new AdminService({ db, clock }),
+    jobs: new JobService({ db, notices, settings, reports, drafts, invites, updates, timeZone, quietHours, escalateAfterDays: config.ESCALATE_AFTER_DAYS, onOwed }),
+    exports: new ExportService({ db, texts, timeZone }),
+    lease: (holder) => new LeaseService({ db, clock, holder, ttlMs: 30_000 }),
   };
 }

@@ -1,0 +1,101 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Clock } from '../domain/time.ts';
+import type { OutboxDispatcher } from '../notify/dispatcher.ts';
+import type { LeaseService } from '../services/lease.ts';
+import { runJob, type JobName } from './run.ts';
+import type { JobService } from '../services/jobs.ts';
+import type { DigestService } from '../services/digest.ts';
+
+export const SCHEDULER_LEASE = 'scheduler';
+const RENEW_MS = 10_000;
+
+/**
+ * The cron schedules (in TIMEZONE) and the outbox dispatcher, active only in the process that
+ * holds the scheduler lease. Every process tries to take the lease every few seconds; the
+ * holder renews it, so a second process stays idle until the first one stops or dies.
+ */
+export class Scheduler {
+  private tasks: ScheduledTask[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private active = false;
+  private stopping = false;
+
+  constructor(
+    private readonly deps: {
+      config: Config;
+      jobs: JobService;
+      digests: DigestService;
+      dispatcher: OutboxDispatcher;
+      lease: LeaseService;
+      logger: Logger;
+      clock: Clock;
+    },
+  ) {}
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  async start(): Promise<void> {
+    await this.tick();
+    this.timer = setInterval(() => void this.tick(), RENEW_MS);
+    this.timer.unref();
+  }
+
+  /** Takes or renews the lease, and starts or stops the schedules to match. */
+  async tick(): Promise<void> {
+    if (this.stopping) return;
+    let holds = false;
+    try {
+      holds = await this.deps.lease.acquire(SCHEDULER_LEASE);
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'could not renew the scheduler lease');
+    }
+    if (holds && !this.active) this.activate();
+    else if (!holds && this.active) await this.deactivate();
+  }
+
+  private activate(): void {
+    const { config, logger } = this.deps;
+    const schedules: Array<[JobName, string]> = [
+      ['reminders', config.REMINDER_CRON],
+      ['escalations', config.ESCALATION_CRON],
+      ['followups', config.FOLLOWUP_CRON],
+      ['digest', config.DIGEST_CRON],
+      ['cleanup', config.CLEANUP_CRON],
+    ];
+    this.tasks = schedules.map(([name, expression]) =>
+      cron.schedule(expression, () => this.run(name), { timezone: config.TIMEZONE, name, noOverlap: true }),
+    );
+    this.deps.dispatcher.start();
+    this.active = true;
+    logger.info({ holder: this.deps.lease.holder }, 'this process runs the scheduler and the outbox');
+  }
+
+  private async deactivate(): Promise<void> {
+    for (const task of this.tasks) await task.stop();
+    this.tasks = [];
+    await this.deps.dispatcher.stop();
+    this.active = false;
+    this.deps.logger.warn('scheduler lease lost: schedules and outbox stopped here');
+  }
+
+  /** Runs one job now (errors are logged, never thrown into cron). */
+  async run(name: JobName): Promise<void> {
+    try {
+      const summary = await runJob(name, this.deps.clock.now(), this.deps);
+      this.deps.logger.info({ job: name }, summary);
+    } catch (error) {
+      this.deps.logger.error({ err: error, job: name }, 'scheduled job failed');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.active) await this.deactivate();
+    await this.deps.lease.release(SCHEDULER_LEASE).catch(() => undefined);
+  }
+}
