@@ -82,8 +82,13 @@ export function renderDigest(f: DigestFigures, names: DigestLookups, r: Reader):
     const best = [...rated].sort((a, b) => b.resolution.value! - a.resolution.value! || b.resolution.denominator - a.resolution.denominator).slice(0, RANK);
     const worst = [...rated].sort((a, b) => a.resolution.value! - b.resolution.value! || b.resolution.denominator - a.resolution.denominator).slice(0, RANK);
     lines.push(t('digest:most_overdue'), ...(overdue.length ? overdue.map((g, i) => t('digest:rank_overdue', { i: i + 1, label: label(g.id), count: g.overdue })) : [t('digest:none')]));
-    lines.push(t('digest:best_rate'), ...(best.length ? best.map((g, i) => t('digest:rank_rate', { i: i + 1, label: label(g.id), value: pct(g.resolution) })) : [t('digest:no_data')]));
-    lines.push(t('digest:worst_rate'), ...(worst.length ? worst.map((g, i) => t('digest:rank_rate', { i: i + 1, label: label(g.id), value: pct(g.resolution) })) : [t('digest:no_data')]));
+    const rateLines = (gs: GroupFigures[]) => (gs.length ? gs.map((g, i) => t('digest:rank_rate', { i: i + 1, label: label(g.id), value: pct(g.resolution) })) : [t('digest:no_data')]);
+    if (rated.length <= RANK) {
+      // few enough to list all: one list, best first
+      lines.push(t('digest:rate_ranking'), ...rateLines(best));
+    } else {
+      lines.push(t('digest:best_rate'), ...rateLines(best), t('digest:worst_rate'), ...rateLines(worst));
+    }
     return lines;
   };
 
@@ -99,17 +104,18 @@ export function renderDigest(f: DigestFigures, names: DigestLookups, r: Reader):
   const text = [
     summary.join('\n'),
     [...byCategory, '', ...byVillage].join('\n'),
-    [...ranking(t('digest:owners_title'), f.byOwner, owner), '', ...ranking(t('digest:villages_title'), f.byVillage, village)].join('\n'),
+    [...ranking(t('digest:owners_title'), f.byOwner, owner), '', ...ranking(t('digest:villages_title'), f.byVillage.filter((g) => g.id !== null), village)].join('\n'),
     oldest.join('\n'),
   ].join('\n\n');
   const keyboard: InlineKeyboard | undefined = f.oldestOverdue.length
     ? { inline_keyboard: [f.oldestOverdue.map((o) => ({ text: reportRef(o.number), callback_data: reportButtonData(o.number, 'open') }))] }
     : undefined;
 
-  // the chart draws text, not HTML: no entities, no isolate marks
+  // The chart draws text, not HTML: no entities, no isolate marks. Its title leaves the date
+  // range to the caption: the canvas lays out digits inside right-to-left text unreliably.
   const chart = renderDigestChart({
     locale: r.locale,
-    title: plainText(t('digest:chart_title', { period: periodLabel, range })),
+    title: plainText(t('digest:chart_title', { period: periodLabel })),
     byCategoryTitle: plainText(t('digest:chart_by_category')),
     trendTitle: plainText(t('digest:chart_trend')),
     legend: { open: plainText(t('digest:legend_open')), overdue: plainText(t('digest:legend_overdue')), resolved: plainText(t('digest:legend_resolved')), created: plainText(t('digest:legend_created')) },

@@ -72,12 +72,17 @@ export class DigestService {
   ) {}
 
   private async one(sql: string, ...params: unknown[]): Promise<Record<string, unknown>> {
-    const rows = await this.deps.db.$queryRawUnsafe<Array<Record<string, unknown>>>(sql, ...params);
-    return rows[0] ?? {};
+    return (await this.rows(sql, ...params))[0] ?? {};
   }
 
+  /** Runs SQL written with numbered parameters (?1, ?2 …), which the driver only takes as plain `?`. */
   private async rows(sql: string, ...params: unknown[]): Promise<Array<Record<string, unknown>>> {
-    return this.deps.db.$queryRawUnsafe<Array<Record<string, unknown>>>(sql, ...params);
+    const args: unknown[] = [];
+    const plain = sql.replace(/\?(\d+)/g, (_, n: string) => {
+      args.push(params[Number(n) - 1]);
+      return '?';
+    });
+    return this.deps.db.$queryRawUnsafe<Array<Record<string, unknown>>>(plain, ...args);
   }
 
   /** Reports open at instant T: filed before it and neither resolved nor closed by then. */
@@ -189,9 +194,9 @@ export class DigestService {
       asOf,
     );
     const trendStart = periodBounds('week', now, this.deps.timeZone).current.start.getTime() - 7 * WEEK_MS;
-    const created = await this.rows(`SELECT (createdAt - ?1) / ?2 AS w, COUNT(*) AS n FROM "Report" WHERE createdAt >= ?1 GROUP BY w`, trendStart, WEEK_MS);
+    const created = await this.rows(`SELECT CAST((createdAt - ?1) / ?2 AS INTEGER) AS w, COUNT(*) AS n FROM "Report" WHERE createdAt >= ?1 GROUP BY w`, trendStart, WEEK_MS);
     const resolved = await this.rows(
-      `SELECT (at - ?1) / ?2 AS w, COUNT(*) AS n FROM "ReportEvent" WHERE toStatus = 'resolved' AND at >= ?1 GROUP BY w`,
+      `SELECT CAST((at - ?1) / ?2 AS INTEGER) AS w, COUNT(*) AS n FROM "ReportEvent" WHERE toStatus = 'resolved' AND at >= ?1 GROUP BY w`,
       trendStart,
       WEEK_MS,
     );

@@ -1,0 +1,100 @@
+/** Small helpers shared by the benchmark phases: statistics, timing, memory sampling, gc. */
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+export const MB = 1024 * 1024;
+
+export function mb(bytes: number): number {
+  return Math.round((bytes / MB) * 10) / 10;
+}
+
+export function round(n: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Nearest-rank percentile (p in 0..100). */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const rank = Math.min(s.length, Math.max(1, Math.ceil((p / 100) * s.length)));
+  return s[rank - 1]!;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Milliseconds taken by `fn` (high resolution). */
+export async function timed<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t0, value };
+}
+
+let gcFn: (() => void) | undefined;
+/**
+ * A full garbage collection. `npm run bench` runs under tsx without --expose-gc, so the flag
+ * is switched on at run time and gc() is taken from a fresh context (a documented V8 trick).
+ */
+export function gc(): void {
+  if (gcFn === undefined) {
+    const g = (globalThis as { gc?: () => void }).gc;
+    if (typeof g === 'function') gcFn = g;
+    else {
+      v8.setFlagsFromString('--expose-gc');
+      gcFn = runInNewContext('gc') as () => void;
+    }
+  }
+  gcFn();
+  gcFn();
+}
+
+/** Samples process RSS every `everyMs` while running; `stop()` returns baseline, peak and delta. */
+export function rssSampler(everyMs = 10): { stop(): { baselineMB: number; peakMB: number; peakDeltaMB: number; samples: number } } {
+  const baseline = process.memoryUsage.rss();
+  let peak = baseline;
+  let samples = 0;
+  const timer = setInterval(() => {
+    samples++;
+    const r = process.memoryUsage.rss();
+    if (r > peak) peak = r;
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      const r = process.memoryUsage.rss();
+      if (r > peak) peak = r;
+      return { baselineMB: mb(baseline), peakMB: mb(peak), peakDeltaMB: mb(peak - baseline), samples };
+    },
+  };
+}
+
+/** Deterministic PRNG (mulberry32) so seeded databases are the same on every machine. */
+export class Rng {
+  private state: number;
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(lo: number, hiInclusive: number): number {
+    return lo + Math.floor(this.next() * (hiInclusive - lo + 1));
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)]!;
+  }
+}
+
+/** A silent logger with pino's shape (the dispatcher and the app accept it). */
+export { pino } from 'pino';
