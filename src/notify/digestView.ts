@@ -2,8 +2,7 @@ import type { DigestFigures, GroupFigures } from '../services/digest.ts';
 import type { Rate } from '../domain/rates.ts';
 import type { Names } from '../domain/types.ts';
 import { categoryName, formatDate, placeName, reportRef } from '../i18n/format.ts';
-import { html } from '../i18n/text.ts';
-import { plainText, splitMessage } from '../i18n/text.ts';
+import { html, plainText, splitMessage } from '../i18n/text.ts';
 import { renderDigestChart } from '../charts/digestChart.ts';
 import { reportButtonData, type InlineKeyboard, type Reader } from './render.ts';
 import { DAY_MS, HOUR_MS } from '../domain/time.ts';
@@ -47,7 +46,7 @@ export function renderDigest(f: DigestFigures, names: DigestLookups, r: Reader):
   const p = f.previousCounts;
 
   const summary = [
-    t('digest:title', { period: periodLabel, range }),
+    t('digest:title', { period: html(periodLabel), range }),
     t('digest:counts', {
       new: c.new,
       open: c.open,
@@ -63,10 +62,10 @@ export function renderDigest(f: DigestFigures, names: DigestLookups, r: Reader):
     t('digest:compared'),
     '',
     t('digest:rates_title'),
-    t('digest:response', { value: pct(f.response) }),
-    t('digest:resolution', { value: pct(f.resolution) }),
-    t('digest:satisfaction', { value: pct(f.satisfaction), count: f.noAnswer }),
-    t('digest:medians', { ack: duration(f.medianAcknowledgeMs), resolve: duration(f.medianResolveMs) }),
+    t('digest:response', { value: html(pct(f.response)) }),
+    t('digest:resolution', { value: html(pct(f.resolution)) }),
+    t('digest:satisfaction', { value: html(pct(f.satisfaction)), count: f.noAnswer }),
+    t('digest:medians', { ack: html(duration(f.medianAcknowledgeMs)), resolve: html(duration(f.medianResolveMs)) }),
   ];
 
   const groupLine = (label: string, g: GroupFigures) => t('digest:group_line', { label, new: g.new, open: g.open, overdue: g.overdue, resolved: g.resolved });
@@ -82,7 +81,7 @@ export function renderDigest(f: DigestFigures, names: DigestLookups, r: Reader):
     const best = [...rated].sort((a, b) => b.resolution.value! - a.resolution.value! || b.resolution.denominator - a.resolution.denominator).slice(0, RANK);
     const worst = [...rated].sort((a, b) => a.resolution.value! - b.resolution.value! || b.resolution.denominator - a.resolution.denominator).slice(0, RANK);
     lines.push(t('digest:most_overdue'), ...(overdue.length ? overdue.map((g, i) => t('digest:rank_overdue', { i: i + 1, label: label(g.id), count: g.overdue })) : [t('digest:none')]));
-    const rateLines = (gs: GroupFigures[]) => (gs.length ? gs.map((g, i) => t('digest:rank_rate', { i: i + 1, label: label(g.id), value: pct(g.resolution) })) : [t('digest:no_data')]);
+    const rateLines = (gs: GroupFigures[]) => (gs.length ? gs.map((g, i) => t('digest:rank_rate', { i: i + 1, label: label(g.id), value: html(pct(g.resolution)) })) : [t('digest:no_data')]);
     if (rated.length <= RANK) {
       // few enough to list all: one list, best first
       lines.push(t('digest:rate_ranking'), ...rateLines(best));
@@ -123,6 +122,6 @@ export function renderDigest(f: DigestFigures, names: DigestLookups, r: Reader):
     byCategory: f.byCategory.map((g) => ({ label: plainText(category(g.id)), open: g.open, overdue: g.overdue, resolved: g.resolved })),
     trend: f.trend.map((w) => ({ label: formatDate(w.weekStart, r.timeZone).slice(5), created: w.created, resolved: w.resolved })),
   });
-  return { parts: splitMessage(text), keyboard, chart, caption: t('digest:chart_caption', { period: periodLabel, range }) };
+  return { parts: splitMessage(text), keyboard, chart, caption: t('digest:chart_caption', { period: html(periodLabel), range }) };
 }
 
