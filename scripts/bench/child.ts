@@ -28,6 +28,8 @@ export interface ChildMemory {
   /** highest RSS of the child process so far (getrusage maxrss) */
   maxRssMB: number;
   gcRan: boolean;
+  /** CPU time of the process so far (user + system), ms */
+  cpuMs: number;
 }
 
 const mb = (b: number): number => Math.round((b / 1048576) * 10) / 10;
@@ -50,6 +52,7 @@ function memory(runGc: boolean): ChildMemory {
     arrayBuffersMB: mb(m.arrayBuffers),
     maxRssMB: mb(process.resourceUsage().maxRSS * 1024),
     gcRan,
+    cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
   };
 }
 

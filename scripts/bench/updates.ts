@@ -33,7 +33,8 @@ export class BotProcess {
 
   static async start(init: ChildInit, timeoutMs = 60_000): Promise<BotProcess> {
     const child = fork(CHILD, [], {
-      execArgv: [...process.execArgv.filter((a) => a !== '--expose-gc'), '--expose-gc'],
+      // BENCH_CHILD_NODE_ARGS adds node flags to the bot process only, e.g. "--cpu-prof --cpu-prof-dir=tmp/prof"
+      execArgv: [...process.execArgv.filter((a) => a !== '--expose-gc'), '--expose-gc', ...(process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean)],
       env: { ...process.env, BENCH_CHILD: JSON.stringify(init) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -116,6 +117,8 @@ export interface RunFigures {
   /** getUpdates calls that returned updates during the run, and their mean size */
   getUpdatesBatches: number;
   meanBatch: number;
+  /** CPU time the bot process used per update during the run (ms) */
+  botCpuMsPerUpdate?: number;
 }
 
 export interface BotFigures {
@@ -276,8 +279,10 @@ export async function benchUpdates(o: UpdateBenchOptions): Promise<BotFigures> {
       standin.user({ id: 100_000 + i, firstName: `Villager${i}`, languageCode: i % 3 === 2 ? 'zh' : 'ug' }),
     );
     const driver = new Driver(standin, users);
+    const cpu0 = (await bot.memory(false)).cpuMs;
     const burst = await driver.burst(o.updates, o.timeoutMs);
-    o.log(`${o.mode}: burst ${burst.answered}/${burst.updates} answered in ${burst.seconds} s = ${burst.updatesPerSecond} updates/s, p50 ${burst.latencyMs.p50} ms, p99 ${burst.latencyMs.p99} ms`);
+    burst.botCpuMsPerUpdate = round(((await bot.memory(false)).cpuMs - cpu0) / Math.max(1, burst.answered), 2);
+    o.log(`${o.mode}: burst ${burst.answered}/${burst.updates} answered in ${burst.seconds} s = ${burst.updatesPerSecond} updates/s, p50 ${burst.latencyMs.p50} ms, p99 ${burst.latencyMs.p99} ms, bot CPU ${burst.botCpuMsPerUpdate} ms/update`);
     let paced: BotFigures['paced'];
     if (o.paced) {
       await sleep(300);

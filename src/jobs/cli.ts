@@ -7,6 +7,7 @@
  * the messages are left to its dispatcher (so nothing is sent twice).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import { Telegraf } from 'telegraf';
 import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
@@ -18,6 +19,7 @@ import { OutboxDispatcher } from '../notify/dispatcher.ts';
 import { isJobName, JOB_NAMES, runJob, type JobName } from './run.ts';
 import { SCHEDULER_LEASE } from './scheduler.ts';
 import type { Clock } from '../domain/time.ts';
+import type { LeaseService } from '../services/lease.ts';
 
 const USAGE = `usage: npm run jobs -- <${JOB_NAMES.join('|')}|all> [--at <ISO 8601 time>]`;
 
@@ -53,13 +55,19 @@ export async function jobsCli(argv: string[], env: NodeJS.ProcessEnv = process.e
   try {
     await services.catalog.seedDefaults(clock.now());
     for (const name of names) console.log(await runJob(name, at, services));
-    const lease = services.lease(`jobs-cli-${process.pid}`);
-    if (await lease.acquire(SCHEDULER_LEASE)) {
-      const bot = new Telegraf(config.BOT_TOKEN, { telegram: { apiRoot: config.TELEGRAM_API_ROOT } });
-      const dispatcher = new OutboxDispatcher({ db, api: bot.telegram, clock, logger });
-      const result = await dispatcher.drain();
-      await lease.release(SCHEDULER_LEASE);
-      console.log(`delivered: ${result.sent} sent, ${result.dead} undeliverable, ${result.pending} waiting (quiet hours or retries)`);
+    const lease = services.lease(cliHolder(process.pid));
+    if ((await lease.acquire(SCHEDULER_LEASE)) || (await takeOverFromDeadCli(lease))) {
+      // renewed while the outbox drains (retries can take minutes), given back however it ends
+      const renew = setInterval(() => void lease.acquire(SCHEDULER_LEASE).catch(() => undefined), 10_000);
+      try {
+        const bot = new Telegraf(config.BOT_TOKEN, { telegram: { apiRoot: config.TELEGRAM_API_ROOT } });
+        const dispatcher = new OutboxDispatcher({ db, api: bot.telegram, clock, logger });
+        const result = await dispatcher.drain();
+        console.log(`delivered: ${result.sent} sent, ${result.dead} undeliverable, ${result.pending} waiting (quiet hours or retries)`);
+      } finally {
+        clearInterval(renew);
+        await lease.release(SCHEDULER_LEASE);
+      }
     } else {
       console.log('delivered: left to the running bot, which holds the scheduler lease');
     }
@@ -67,6 +75,29 @@ export async function jobsCli(argv: string[], env: NodeJS.ProcessEnv = process.e
   } finally {
     await db.$disconnect();
   }
+}
+
+/** The lease holder name of a jobs CLI process on this host. */
+function cliHolder(pid: number): string {
+  return `jobs-cli-${os.hostname()}-${pid}`;
+}
+
+/**
+ * A jobs CLI that was killed keeps the lease until it runs out; a later run on the same host
+ * takes it over at once when that process is gone.
+ */
+async function takeOverFromDeadCli(lease: LeaseService): Promise<boolean> {
+  const holder = await lease.currentHolder(SCHEDULER_LEASE);
+  const prefix = `jobs-cli-${os.hostname()}-`;
+  if (!holder?.startsWith(prefix)) return false;
+  const pid = Number(holder.slice(prefix.length));
+  try {
+    process.kill(pid, 0);
+    return false; // still running
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') return false;
+  }
+  return lease.takeOver(SCHEDULER_LEASE, holder);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

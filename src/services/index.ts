@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
-import type { Clock } from '../domain/time.ts';
+import { systemClock, type Clock } from '../domain/time.ts';
 import type { Locale, Texts } from '../i18n/index.ts';
 import { Notices } from '../notify/notices.ts';
 import { AdminService } from './admin.ts';
@@ -35,8 +35,8 @@ export interface Services {
   jobs: JobService;
   digests: DigestService;
   exports: ExportService;
-  /** the scheduler lease, held under a name for this process */
-  lease(holder: string): LeaseService;
+  /** the scheduler lease, held under a name for this process (on real time unless a clock is given) */
+  lease(holder: string, clock?: Clock): LeaseService;
 }
 
 export interface ServiceOptions {
@@ -79,6 +79,8 @@ export function createServices(o: ServiceOptions): Services {
     admin: new AdminService({ db, clock }),
     jobs: new JobService({ db, notices, settings, reports, drafts, invites, updates, timeZone, quietHours, escalateAfterDays: config.ESCALATE_AFTER_DAYS, onOwed }),
     exports: new ExportService({ db, texts, timeZone }),
-    lease: (holder) => new LeaseService({ db, clock, holder, ttlMs: 30_000 }),
+    // Process liveness is a matter of real time, whatever time the ledger is run at (the jobs
+    // CLI runs "as of --at", tests pin the ledger's clock).
+    lease: (holder, leaseClock = systemClock) => new LeaseService({ db, clock: leaseClock, holder, ttlMs: 30_000 }),
   };
 }

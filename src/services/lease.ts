@@ -25,6 +25,20 @@ export class LeaseService {
     return changed === 1;
   }
 
+  /** Who holds the lease now, if anyone (expired or not). */
+  async currentHolder(name: string): Promise<string | null> {
+    return (await this.deps.db.lease.findUnique({ where: { name } }))?.holder ?? null;
+  }
+
+  /** Takes the lease from a holder known to be dead (e.g. a killed process on this host). */
+  async takeOver(name: string, deadHolder: string): Promise<boolean> {
+    const { count } = await this.deps.db.lease.updateMany({
+      where: { name, holder: deadHolder },
+      data: { holder: this.deps.holder, expiresAt: new Date(this.deps.clock.now().getTime() + this.deps.ttlMs) },
+    });
+    return count === 1;
+  }
+
   /** Gives the lease up (at shutdown), so another process may take it at once. */
   async release(name: string): Promise<void> {
     await this.deps.db.lease.deleteMany({ where: { name, holder: this.deps.holder } });

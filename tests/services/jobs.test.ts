@@ -139,8 +139,8 @@ describe('cleanup', () => {
 
 describe('scheduler lease', () => {
   it('should let only one process hold the lease until it runs out or is released', async () => {
-    const a = l.services.lease('process-a');
-    const b = l.services.lease('process-b');
+    const a = l.services.lease('process-a', l.clock);
+    const b = l.services.lease('process-b', l.clock);
     expect(await a.acquire('scheduler')).toBe(true);
     expect(await b.acquire('scheduler')).toBe(false);
     expect(await a.acquire('scheduler')).toBe(true); // renewal
