@@ -44,6 +44,11 @@ export function createBot(options: BotOptions): Telegraf<BotContext> {
     }
     const from = ctx.from;
     if (!from || from.is_bot) return;
+    // In groups the bot only listens to commands, buttons and its own membership: people
+    // chatting there are not stored.
+    const chat = ctx.chat;
+    const text = ctx.message && 'text' in ctx.message ? ctx.message.text : '';
+    if (chat && chat.type !== 'private' && !ctx.callbackQuery && !ctx.myChatMember && !text.startsWith('/')) return;
     const user = await services.users.identify(from);
     const guess = resolveLocale(user.locale, from.language_code, services.defaultLocale);
     if (user.locale === null) {
@@ -51,7 +56,6 @@ export function createBot(options: BotOptions): Telegraf<BotContext> {
       user.locale = guess;
     }
     let locale = guess;
-    const chat = ctx.chat;
     if (chat && chat.type !== 'private') {
       const group = await services.settings.leadersGroup();
       locale = group && group.chatId === chat.id ? group.locale : services.defaultLocale;

@@ -17,7 +17,9 @@ export async function showReport(ctx: BotContext, number: number): Promise<void>
   const history = historyLines(view.events, reader, (id) =>
     id === null ? t('history:system') : id === report.reporterId ? t('history:reporter') : (view.names.get(id) ?? t('history:staff')),
   );
-  const text = `${reportCard(report, reader, services.clock.now(), who)}\n\n${t('history:title')}\n${history}`;
+  // staff should know when the bot cannot reach the reporter (they blocked it)
+  const unreachable = isStaffView && view.reporter?.unreachableAt && !report.anonymous ? `\n${t('report:reporter_unreachable')}` : '';
+  const text = `${reportCard(report, reader, services.clock.now(), who)}${unreachable}\n\n${t('history:title')}\n${history}`;
   const actions = availableActions(report, { kind: 'user', userId: user.id, role: user.role });
   const keyboard = actionKeyboard(report.number, actions, reader)?.inline_keyboard ?? [];
   if (report.ownerId === null && (user.role === 'leader' || user.role === 'admin') && report.status === 'new') {
