@@ -1,15 +1,13 @@
 import type { DigestFigures, GroupFigures } from '../services/digest.ts';
 import type { Rate } from '../domain/rates.ts';
-import type { Names } from '../domain/types.ts';
+import type { NameIndex } from '../services/catalog.ts';
 import { categoryName, formatDate, placeName, reportRef } from '../i18n/format.ts';
 import { html, plainText, splitMessage } from '../i18n/text.ts';
 import { renderDigestChart } from '../charts/digestChart.ts';
 import { reportButtonData, type InlineKeyboard, type Reader } from './render.ts';
 import { DAY_MS, HOUR_MS } from '../domain/time.ts';
 
-export interface DigestLookups {
-  categories: Map<number, { code: string; names: Names }>;
-  places: Map<number, { code: string; names: Names & { ug: string; zh: string } }>;
+export interface DigestLookups extends NameIndex {
   owners: Map<number, string>;
 }
 

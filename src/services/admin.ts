@@ -113,8 +113,9 @@ export class AdminService {
   }
 
   /**
-   * Takes a staff role back. Their open reports go back to the leaders' queue is not done
-   * silently: the caller is told how many they still own, so that a leader hands them over.
+   * Takes a staff role back, with the default-owner and village-owner rules that name them.
+   * Their open reports are not moved silently: the caller learns how many they still own, so
+   * that a leader hands them over.
    */
   async revoke(userId: number): Promise<{ user: User; stillOwns: number }> {
     const { db, clock } = this.deps;

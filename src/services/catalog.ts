@@ -2,6 +2,11 @@ import type { Db } from '../db/client.ts';
 import { toCategory, toPlace } from '../db/mappers.ts';
 import type { Category, Place } from '../domain/types.ts';
 
+export interface NameIndex {
+  categories: Map<number, Category>;
+  places: Map<number, Place>;
+}
+
 /** The default public services, seeded on first start; administrators edit them later. */
 export const DEFAULT_CATEGORIES: ReadonlyArray<{ code: string; slaHours: number }> = [
   { code: 'drinking_water', slaHours: 48 },
@@ -51,6 +56,15 @@ export class CatalogService {
   async villages(): Promise<Place[]> {
     const rows = await this.deps.db.place.findMany({ where: { active: true, parentId: null }, orderBy: [{ sortOrder: 'asc' }, { id: 'asc' }] });
     return rows.map(toPlace);
+  }
+
+  /** Every category and place by id, for messages that list many reports (reminders, digests, exports). */
+  async nameIndex(): Promise<NameIndex> {
+    const [categories, places] = await Promise.all([this.deps.db.category.findMany(), this.deps.db.place.findMany()]);
+    return {
+      categories: new Map(categories.map((c) => [c.id, toCategory(c)])),
+      places: new Map(places.map((p) => [p.id, toPlace(p)])),
+    };
   }
 
   async place(id: number): Promise<Place | null> {

@@ -8,7 +8,8 @@ import { formatDate } from '../i18n/format.ts';
 import type { Notices, Recipient } from '../notify/notices.ts';
 import { owe, type OwedMessage } from '../notify/outbox.ts';
 import type { SettingsService } from './settings.ts';
-import { renderDigest, type DigestRendering } from '../notify/digestView.ts';
+import { renderDigest, type DigestLookups, type DigestRendering } from '../notify/digestView.ts';
+import type { CatalogService } from './catalog.ts';
 
 export interface Counts {
   new: number;
@@ -63,6 +64,7 @@ export class DigestService {
     private readonly deps: {
       db: Db;
       clock: Clock;
+      catalog: CatalogService;
       notices: Notices;
       settings: SettingsService;
       timeZone: string;
@@ -234,18 +236,9 @@ export class DigestService {
   }
 
   /** The names the rendering needs (categories, villages, owners), read once. */
-  private async lookups() {
-    const { db } = this.deps;
-    const [categories, places, owners] = await Promise.all([
-      db.category.findMany(),
-      db.place.findMany(),
-      db.user.findMany({ where: { role: { not: 'resident' } }, select: { id: true, displayName: true } }),
-    ]);
-    return {
-      categories: new Map(categories.map((c) => [c.id, { code: c.code, names: { ug: c.nameUg, zh: c.nameZh, en: c.nameEn } }])),
-      places: new Map(places.map((p) => [p.id, { code: p.code, names: { ug: p.nameUg, zh: p.nameZh, en: p.nameEn } }])),
-      owners: new Map(owners.map((o) => [o.id, o.displayName])),
-    };
+  private async lookups(): Promise<DigestLookups> {
+    const owners = await this.deps.db.user.findMany({ where: { OR: [{ role: { not: 'resident' } }, { owned: { some: {} } }] }, select: { id: true, displayName: true } });
+    return { ...(await this.deps.catalog.nameIndex()), owners: new Map(owners.map((o) => [o.id, o.displayName])) };
   }
 
   /** A digest ready to send: text parts, buttons and a chart, in one language. */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Db } from '../db/client.ts';
+import type { CatalogService } from './catalog.ts';
 import { OPEN_STATUSES, isStatus } from '../domain/lifecycle.ts';
 import { periodBounds } from '../domain/rates.ts';
 import { DAY_MS } from '../domain/time.ts';
@@ -30,7 +31,7 @@ const BATCH = 1000;
  * language, streamed to a temporary file in batches so memory stays flat.
  */
 export class ExportService {
-  constructor(private readonly deps: { db: Db; texts: Texts; timeZone: string }) {}
+  constructor(private readonly deps: { db: Db; catalog: CatalogService; texts: Texts; timeZone: string }) {}
 
   private where(request: ExportRequest): Record<string, unknown> {
     const where: Record<string, unknown> = {};
@@ -47,13 +48,12 @@ export class ExportService {
     const { db, texts } = this.deps;
     const t = texts.forLocale(request.locale);
     const plain = (key: string) => plainText(t(key));
-    const [categories, places, staff] = await Promise.all([
-      db.category.findMany(),
-      db.place.findMany(),
+    const [names, staff] = await Promise.all([
+      this.deps.catalog.nameIndex(),
       db.user.findMany({ where: { OR: [{ role: { not: 'resident' } }, { owned: { some: {} } }] }, select: { id: true, displayName: true } }),
     ]);
-    const category = new Map(categories.map((c) => [c.id, plainText(categoryName({ code: c.code, names: { ug: c.nameUg, zh: c.nameZh, en: c.nameEn } }, request.locale, t))]));
-    const place = new Map(places.map((p) => [p.id, placeName({ code: p.code, names: { ug: p.nameUg, zh: p.nameZh, en: p.nameEn } }, request.locale)]));
+    const category = new Map([...names.categories].map(([id, c]) => [id, plainText(categoryName(c, request.locale, t))]));
+    const place = new Map([...names.places].map(([id, p]) => [id, placeName(p, request.locale)]));
     const owners = new Map(staff.map((s) => [s.id, s.displayName]));
     const status = new Map<string, string>();
     const satisfaction: Record<string, string> = {

@@ -60,7 +60,8 @@ export function createServices(o: ServiceOptions): Services {
   const invites = new InviteService({ db, clock });
   const updates = new UpdateLog({ db });
   const quietHours = { start: config.QUIET_HOURS_START, end: config.QUIET_HOURS_END };
-  const digests = new DigestService({ db, clock, notices, settings, timeZone, quietHours, onOwed });
+  const catalog = new CatalogService({ db });
+  const digests = new DigestService({ db, clock, catalog, notices, settings, timeZone, quietHours, onOwed });
   return {
     db,
     clock,
@@ -75,10 +76,10 @@ export function createServices(o: ServiceOptions): Services {
     updates,
     digests,
     users: new UserService({ db, clock, adminIds: config.ADMIN_TELEGRAM_IDS }),
-    catalog: new CatalogService({ db }),
+    catalog,
     admin: new AdminService({ db, clock }),
-    jobs: new JobService({ db, notices, settings, reports, drafts, invites, updates, timeZone, quietHours, escalateAfterDays: config.ESCALATE_AFTER_DAYS, onOwed }),
-    exports: new ExportService({ db, texts, timeZone }),
+    jobs: new JobService({ db, catalog, notices, settings, reports, drafts, invites, updates, timeZone, quietHours, escalateAfterDays: config.ESCALATE_AFTER_DAYS, onOwed }),
+    exports: new ExportService({ db, catalog, texts, timeZone }),
     // Process liveness is a matter of real time, whatever time the ledger is run at (the jobs
     // CLI runs "as of --at", tests pin the ledger's clock).
     lease: (holder, leaseClock = systemClock) => new LeaseService({ db, clock: leaseClock, holder, ttlMs: 30_000 }),

@@ -1,9 +1,9 @@
+import crypto from 'node:crypto';
 import type { Db } from '../db/client.ts';
 import { REPORT_INCLUDE, toReport, toUser } from '../db/mappers.ts';
 import { OPEN_STATUSES } from '../domain/lifecycle.ts';
 import { escalationLevel, FOLLOWUP_AFTER_DAYS, nextSendTime, NO_ANSWER_AFTER_DAYS, type QuietHours } from '../domain/schedule.ts';
 import { DAY_MS, daysOverdue } from '../domain/time.ts';
-import type { User } from '../domain/types.ts';
 import { categoryName, formatDate, placeName, reportRef } from '../i18n/format.ts';
 import type { Notices, Recipient } from '../notify/notices.ts';
 import { owe, type OwedMessage } from '../notify/outbox.ts';
@@ -11,6 +11,8 @@ import { reportButtonData, type InlineButton } from '../notify/render.ts';
 import type { ReportService } from './reports.ts';
 import type { SettingsService } from './settings.ts';
 import type { DraftService } from './drafts.ts';
+import type { CatalogService, NameIndex } from './catalog.ts';
+import type { Locale, T } from '../i18n/index.ts';
 import type { InviteService } from './invites.ts';
 import type { UpdateLog } from './updates.ts';
 
@@ -20,6 +22,7 @@ const BULK = 1;
 
 export interface JobDeps {
   db: Db;
+  catalog: CatalogService;
   notices: Notices;
   settings: SettingsService;
   reports: ReportService;
@@ -63,14 +66,6 @@ export class JobService {
     );
   }
 
-  private async names(): Promise<{ categories: Map<number, { code: string; names: { ug: string | null; zh: string | null; en: string | null } }>; places: Map<number, { code: string; names: { ug: string; zh: string; en: string | null } }> }> {
-    const [categories, places] = await Promise.all([this.deps.db.category.findMany(), this.deps.db.place.findMany()]);
-    return {
-      categories: new Map(categories.map((c) => [c.id, { code: c.code, names: { ug: c.nameUg, zh: c.nameZh, en: c.nameEn } }])),
-      places: new Map(places.map((p) => [p.id, { code: p.code, names: { ug: p.nameUg, zh: p.nameZh, en: p.nameEn } }])),
-    };
-  }
-
   /** The local date, for keys that make a job idempotent per day. */
   private day(now: Date): string {
     return formatDate(now, this.deps.timeZone);
@@ -87,7 +82,7 @@ export class JobService {
     for (const r of rows) byOwner.set(r.ownerId!, [...(byOwner.get(r.ownerId!) ?? []), r]);
     if (byOwner.size === 0) return { owners: 0, reports: 0 };
     const owners = new Map((await db.user.findMany({ where: { id: { in: [...byOwner.keys()] } } })).map((u) => [u.id, toUser(u)]));
-    const names = await this.names();
+    const names = await this.deps.catalog.nameIndex();
     const sendAt = nextSendTime(now, this.deps.timeZone, this.deps.quietHours);
     const day = this.day(now);
     let ownersReminded = 0;
@@ -100,8 +95,7 @@ export class JobService {
       const lines = list.slice(0, LIST_LIMIT).map((row) =>
         r.t('jobs:overdue_line', {
           ref: reportRef(row.number),
-          category: categoryName({ code: names.categories.get(row.categoryId)?.code ?? '', names: names.categories.get(row.categoryId)?.names ?? {} }, to.locale, r.t),
-          place: row.placeId !== null && names.places.get(row.placeId) ? placeName(names.places.get(row.placeId)!, to.locale) : '—',
+          ...where(names, row, to.locale, r.t),
           count: Math.max(1, daysOverdue(new Date(row.dueAt), now)),
         }),
       );
@@ -138,7 +132,7 @@ export class JobService {
       .map((row) => ({ row, level: escalationLevel(new Date(row.dueAt), now, row.reminderCount, this.deps.escalateAfterDays) }))
       .filter(({ row, level }) => level > row.escalationLevel);
     if (due.length === 0) return { reports: 0 };
-    const names = await this.names();
+    const names = await this.deps.catalog.nameIndex();
     const ownerIds = [...new Set(due.map((d) => d.row.ownerId).filter((id): id is number => id !== null))];
     const owners = new Map((await db.user.findMany({ where: { id: { in: ownerIds } } })).map((u) => [u.id, u.displayName]));
     const sendAt = nextSendTime(now, this.deps.timeZone, this.deps.quietHours);
@@ -147,19 +141,18 @@ export class JobService {
       const lines = due.slice(0, LIST_LIMIT).map(({ row, level }) =>
         r.t('jobs:escalation_line', {
           ref: reportRef(row.number),
-          category: categoryName({ code: names.categories.get(row.categoryId)?.code ?? '', names: names.categories.get(row.categoryId)?.names ?? {} }, to.locale, r.t),
-          place: row.placeId !== null && names.places.get(row.placeId) ? placeName(names.places.get(row.placeId)!, to.locale) : '—',
+          ...where(names, row, to.locale, r.t),
           owner: row.ownerId !== null ? (owners.get(row.ownerId) ?? '—') : r.t('jobs:no_owner'),
           level,
           count: Math.max(1, daysOverdue(new Date(row.dueAt), now)),
         }),
       );
       if (due.length > LIST_LIMIT) lines.push(r.t('jobs:and_more', { count: due.length - LIST_LIMIT }));
-      const key = `escalation:${due.map(({ row, level }) => `${row.id}.${level}`).join(',')}`;
+      const key = `escalation:${crypto.createHash('sha1').update(due.map(({ row, level }) => `${row.id}.${level}`).join(',')).digest('hex')}`;
       return notices.message(to, { text: `${r.t('jobs:escalation_title', { count: due.length })}\n${lines.join('\n')}`, keyboard: openButtons(due.map((d) => d.row)) }, now, {
         priority: BULK,
         notBefore: sendAt,
-        dedupeKey: `${key.length > 180 ? key.slice(0, 120) + key.length : key}:${to.chatId}`,
+        dedupeKey: `${key}:${to.chatId}`,
       });
     };
     await db.$transaction(async (tx) => {
@@ -219,6 +212,13 @@ export class JobService {
   }
 }
 
+/** The category and village of a listed report, in the reader's language. */
+function where(names: NameIndex, row: OverdueRow, locale: Locale, t: T): { category: string; place: string } {
+  const category = names.categories.get(row.categoryId);
+  const place = row.placeId !== null ? names.places.get(row.placeId) : undefined;
+  return { category: category ? categoryName(category, locale, t) : '—', place: place ? placeName(place, locale) : '—' };
+}
+
 function openButtons(rows: ReadonlyArray<{ number: number; dueAt: number }>): { inline_keyboard: InlineButton[][] } {
   const buttons = rows.slice(0, LIST_LIMIT).map((r) => ({ text: reportRef(r.number), callback_data: reportButtonData(r.number, 'open') }));
   const out: InlineButton[][] = [];
@@ -226,4 +226,3 @@ function openButtons(rows: ReadonlyArray<{ number: number; dueAt: number }>): { 
   return { inline_keyboard: out };
 }
 
-export type { User };

@@ -19,14 +19,13 @@ async function requireAdmin(ctx: BotContext): Promise<boolean> {
 export function registerStaff(bot: Telegraf<BotContext>): void {
   bot.command('invite', async (ctx) => {
     if (ctx.chat.type !== 'private' || !(await requireAdmin(ctx))) return;
-    const { t, services, user } = ctx.vd;
+    const { t } = ctx.vd;
     const role = ctx.payload.trim().toLowerCase() as StaffRole;
     if (!STAFF_ROLES.includes(role)) {
       await say(ctx, t('staff:invite_usage'), inline([STAFF_ROLES.map((r) => ({ text: t(`roles:${r}`), callback_data: `inv:${r}` }))]));
       return;
     }
     await sendInvite(ctx, role);
-    void user;
   });
   bot.action(/^inv:(cadre|leader|admin)$/, async (ctx) => {
     if (!(await requireAdmin(ctx))) return;
