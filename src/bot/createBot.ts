@@ -93,6 +93,12 @@ export function createBot(options: BotOptions): Telegraf<BotContext> {
       return;
     }
     const telegram = error instanceof TelegramError ? { code: error.code, description: error.description } : undefined;
+    if (telegram?.code === 403 && ctx.chat?.type === 'private' && ctx.vd) {
+      // they blocked the bot between writing and our answer: nothing more to say to them
+      await services.users.markUnreachable(ctx.vd.user.id).catch(() => undefined);
+      logger.warn({ updateId, telegram }, 'user blocked the bot');
+      return;
+    }
     logger.error({ err: error, updateId, telegram }, 'update failed');
     if (!ctx.vd) return;
     try {

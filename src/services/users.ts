@@ -42,6 +42,11 @@ export class UserService {
     await this.deps.db.user.update({ where: { id: userId }, data: { locale, updatedAt: this.deps.clock.now() } });
   }
 
+  /** Telegram said 403: they blocked the bot. Cleared when they write again. */
+  async markUnreachable(userId: number): Promise<void> {
+    await this.deps.db.user.update({ where: { id: userId }, data: { unreachableAt: this.deps.clock.now() } });
+  }
+
   async byId(id: number): Promise<User | null> {
     const row = await this.deps.db.user.findUnique({ where: { id } });
     return row ? toUser(row) : null;
