@@ -244,4 +244,51 @@ describe('the life of a report', () => {
     const asked = await first.waitForMessage(/رازىمۇسىز/);
     expect(buttons(asked)).toHaveLength(2);
   });
+
+  it('should close reports as rejected, not our responsibility, or duplicate, with a reason the reporter sees, and hand over', async () => {
+    const cadre = h.standin.user({ id: 2401, firstName: '王', languageCode: 'zh' });
+    const other = h.standin.user({ id: 2402, firstName: 'Memet', languageCode: 'ug' });
+    await invite(cadre, 'cadre', /欢迎/);
+    await invite(other, 'cadre', /خۇش كەپسىز/);
+    const cadreId = (await h.app.services.db.user.findUnique({ where: { telegramId: 2401n } }))!.id;
+    await h.app.services.admin.setDefaultOwner((await h.app.services.catalog.categoryByCode('drinking_water'))!.id, cadreId);
+    const villager = h.standin.user({ id: 2403, firstName: 'Ayshem', languageCode: 'ug' });
+    for (const text of ['بىرىنچى', 'ئىككىنچى', 'ئۈچىنچى', 'تۆتىنچى']) {
+      await reportWater(villager, text);
+      await cadre.waitForMessage(/新问题/);
+    }
+
+    const close = async (number: number, choice: string, answer: string) => {
+      cadre.sendText(`/status ${number}`);
+      cadre.pressButton(await cadre.waitForMessage(/处理记录/), '🚫 不予受理／重复');
+      cadre.pressButton(await cadre.waitForMessage(/如何处理/), choice);
+      await cadre.waitForMessage(/请输入|哪个问题重复/);
+      cadre.sendText(answer);
+      await cadre.waitForMessage(new RegExp(`#${number}已关闭`));
+    };
+    await close(1, '🚫 不予受理', '这是私人水井，不属于公共服务');
+    expect((await villager.waitForMessage(/رەت قىلىندى/)).text).toContain('这是私人水井，不属于公共服务');
+    await close(2, '↪️ 非本单位职责', '请联系县水务局');
+    expect((await villager.waitForMessage(/مەسئۇلىيىتىمىز ئەمەس/)).text).toContain('请联系县水务局');
+    await close(3, '🔁 与其他问题重复', '#4');
+    expect((await villager.waitForMessage(/تەكرار|ئوخشاش مەسىلە/)).text).toContain('#4');
+    expect(await h.app.services.reports.byNumber(1)).toMatchObject({ status: 'rejected' });
+    expect(await h.app.services.reports.byNumber(2)).toMatchObject({ status: 'not_responsible' });
+    expect((await h.app.services.reports.byNumber(3))?.status).toBe('duplicate');
+
+    // hand over #4 to Memet, who gets it in Uyghur; then Memet hands it back to the leaders' queue
+    cadre.sendText('/status 4');
+    cadre.pressButton(await cadre.waitForMessage(/处理记录/), '🔁 转交');
+    cadre.pressButton(await cadre.waitForMessage(/交给谁负责/), /Memet/);
+    await cadre.waitForMessage(/现由Memet负责/);
+    const handed = await other.waitForMessage(/سىزگە ئۆتكۈزۈپ بېرىلدى/);
+    other.pressButton(handed, '🔁 ئۆتكۈزۈپ بېرىش');
+    other.pressButton(await other.waitForMessage(/كىم مەسئۇل بولسۇن/), /رەھبەرلەر ئۆچىرىكىگە/);
+    await other.waitForMessage(/رەھبەرلەر ئۆچىرىكىگە قايتتى/);
+    expect(await h.app.services.reports.byNumber(4)).toMatchObject({ status: 'new', ownerId: null });
+    // the old owner's buttons no longer work
+    cadre.press(handed as never, 'r:4:ack', { forge: true });
+    await expect.poll(() => h.standin.callbackAnswers.at(-1)?.text).toBe('您没有权限进行此操作。');
+  });
 });
+
