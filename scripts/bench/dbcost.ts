@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config.ts';
 import { Texts } from '../../src/i18n/index.ts';
 import { createServices } from '../../src/services/index.ts';
 import { systemClock } from '../../src/domain/time.ts';
+import type { User } from '../../src/domain/types.ts';
 import { round } from './util.ts';
 
 export interface CallCost {
@@ -41,7 +42,7 @@ export async function benchDbCost(o: { iterations: number; workDir: string; log:
     const config = loadConfig({ BOT_TOKEN: '7000000001:AAStandIn_VillageDesk_token_0123456789', DATABASE_URL: url, LOG_LEVEL: 'silent' });
     const services = createServices({ db, clock: systemClock, texts: new Texts(), config });
     await services.catalog.seedDefaults(new Date());
-    const users = [];
+    const users: User[] = [];
     for (let i = 0; i < 100; i++) users.push(await services.users.identify({ id: 600_000 + i, first_name: `U${i}` }));
     const n = o.iterations;
     let updateId = 1;

@@ -88,6 +88,28 @@ export function explain(raw: Database.Database, sql: string, args: unknown[]): s
 
 const oneLine = (sql: string): string => sql.replace(/\s+/g, ' ').trim();
 
+/**
+ * The longest time the event loop could not run while `fn` ran. better-sqlite3 is synchronous,
+ * so a long query freezes everything else in the process (in the bot: every update).
+ */
+async function withStallMeter<T>(fn: () => Promise<T>): Promise<{ value: T; maxStallMs: number }> {
+  const tick = 5;
+  let last = performance.now();
+  let max = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    max = Math.max(max, now - last - tick);
+    last = now;
+  }, tick);
+  try {
+    const value = await fn();
+    await new Promise((resolve) => setTimeout(resolve, 2 * tick)); // let the meter see the last stall
+    return { value, maxStallMs: Math.max(0, Math.round(max)) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 // ───────────────────────────── reminders ─────────────────────────────
 
 export interface ReminderFigures {
@@ -105,6 +127,8 @@ export interface ReminderFigures {
   /** the same SQL alone on a plain better-sqlite3 connection: SQLite's own share, median */
   scanSqliteMs: number;
   overdueRows: number;
+  /** longest event-loop freeze during the job runs (ms) */
+  maxEventLoopStallMs: number;
   plan: string[];
   sql: string;
 }
@@ -115,11 +139,14 @@ export async function benchReminders(ledger: Ledger, reports: number, runs: numb
   const scanInJob: number[] = [];
   let scan: QueryRecord | undefined;
   let result = { owners: 0, reports: 0 };
+  let maxStall = 0;
   for (let i = 0; i < runs; i++) {
     await db.$executeRawUnsafe('DELETE FROM "OutboxMessage"'); // each run owes the reminders again
     gc();
     queries.length = 0;
-    const t = await timed(() => services.jobs.reminders(NOW));
+    const metered = await withStallMeter(() => timed(() => services.jobs.reminders(NOW)));
+    const t = metered.value;
+    maxStall = Math.max(maxStall, metered.maxStallMs);
     result = t.value;
     jobMs.push(t.ms);
     scan = queries.find((q) => /FROM "Report"/.test(q.sql) && /dueAt </.test(q.sql)) ?? scan;
@@ -152,6 +179,7 @@ export async function benchReminders(ledger: Ledger, reports: number, runs: numb
     scanPrismaMs: round(median(prismaMs), 0),
     scanSqliteMs: round(median(sqliteMs), 0),
     overdueRows: rows,
+    maxEventLoopStallMs: maxStall,
     plan: explain(raw, scan.sql, scan.args),
     sql: oneLine(scan.sql),
   };
@@ -165,6 +193,8 @@ export interface DigestFiguresBench {
   medianMs: number;
   allMs: number[];
   queries: number;
+  /** longest event-loop freeze during the runs (ms) */
+  maxEventLoopStallMs: number;
   /** the slowest queries of the last run, with their plans */
   slowest: Array<{ ms: number; sql: string; plan: string[] }>;
 }
@@ -172,10 +202,13 @@ export interface DigestFiguresBench {
 export async function benchDigest(ledger: Ledger, kind: 'week' | 'month', runs: number, log: (s: string) => void): Promise<DigestFiguresBench> {
   const all: number[] = [];
   let last: QueryRecord[] = [];
+  let maxStall = 0;
   for (let i = 0; i < runs; i++) {
     gc();
     ledger.queries.length = 0;
-    const t = await timed(() => ledger.services.digests.figures(kind, NOW));
+    const metered = await withStallMeter(() => timed(() => ledger.services.digests.figures(kind, NOW)));
+    const t = metered.value;
+    maxStall = Math.max(maxStall, metered.maxStallMs);
     all.push(t.ms);
     last = [...ledger.queries];
     log(`  digest ${kind}: run ${i + 1}/${runs} ${round(t.ms, 0)} ms (${last.length} queries)`);
@@ -184,7 +217,7 @@ export async function benchDigest(ledger: Ledger, kind: 'week' | 'month', runs: 
     .sort((a, b) => b.ms - a.ms)
     .slice(0, 6)
     .map((q) => ({ ms: round(q.ms, 0), sql: oneLine(q.sql), plan: explain(ledger.raw, q.sql, q.args) }));
-  return { kind, runs, medianMs: round(median(all), 0), allMs: all.map((x) => round(x, 0)), queries: last.length, slowest };
+  return { kind, runs, medianMs: round(median(all), 0), allMs: all.map((x) => round(x, 0)), queries: last.length, maxEventLoopStallMs: maxStall, slowest };
 }
 
 // ───────────────────────────── export ─────────────────────────────
@@ -198,15 +231,26 @@ export interface ExportFigures {
   rssBaselineMB: number;
   peakRssMB: number;
   peakRssDeltaMB: number;
+  heapBaselineMB: number;
+  heapPeakMB: number;
+  /** V8 heap after the export and a full gc, minus before: what the export kept */
+  heapRetainedMB: number;
+  /** RSS after the export and a full gc, minus before */
+  rssAfterGcDeltaMB: number;
+  /** longest event-loop freeze during the export (ms) */
+  maxEventLoopStallMs: number;
 }
 
 export async function benchExport(ledger: Ledger, format: 'xlsx' | 'csv', log: (s: string) => void): Promise<ExportFigures> {
   gc();
   const sampler = rssSampler(10);
-  const t = await timed(() => ledger.services.exports.write({ period: 'all', status: 'all', format, locale: 'zh', now: NOW }));
+  const metered = await withStallMeter(() => timed(() => ledger.services.exports.write({ period: 'all', status: 'all', format, locale: 'zh', now: NOW })));
+  const t = metered.value;
   const mem = sampler.stop();
   const fileMB = round(fs.statSync(t.value.file).size / 1048576, 1);
   t.value.cleanup();
+  gc();
+  const after = process.memoryUsage();
   const f: ExportFigures = {
     format,
     rows: t.value.rows,
@@ -216,7 +260,12 @@ export async function benchExport(ledger: Ledger, format: 'xlsx' | 'csv', log: (
     rssBaselineMB: mem.baselineMB,
     peakRssMB: mem.peakMB,
     peakRssDeltaMB: mem.peakDeltaMB,
+    heapBaselineMB: mem.heapBaselineMB,
+    heapPeakMB: mem.heapPeakMB,
+    heapRetainedMB: round(after.heapUsed / 1048576 - mem.heapBaselineMB, 1),
+    rssAfterGcDeltaMB: round(after.rss / 1048576 - mem.baselineMB, 1),
+    maxEventLoopStallMs: metered.maxStallMs,
   };
-  log(`  export ${format}: ${f.rows} rows in ${f.seconds} s, ${f.fileMB} MB, peak RSS +${f.peakRssDeltaMB} MB`);
+  log(`  export ${format}: ${f.rows} rows in ${f.seconds} s, ${f.fileMB} MB, peak RSS +${f.peakRssDeltaMB} MB, heap ${f.heapBaselineMB} → peak ${f.heapPeakMB} MB, kept after gc ${f.heapRetainedMB} MB, longest event-loop freeze ${f.maxEventLoopStallMs} ms`);
   return f;
 }

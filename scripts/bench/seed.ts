@@ -7,7 +7,8 @@
  * 60 villages, 500 owners (cadres), 20,000 residents. About 10% are open and overdue (spread
  * over the 500 owners; a tenth of those still 'new' without an owner), recent ones are open
  * and not yet due, the rest are finished (mostly closed, some resolved, rejected, duplicate).
- * History events as the bot writes them: 'created', the resolve / close / reopen / reject
+ * Overdue reports carry the reminder count and escalation level that daily jobs would have
+ * given them (steady state). History events as the bot writes them: 'created', the resolve / close / reopen / reject
  * transitions (about 2.6 events per report).
  */
 import fs from 'node:fs';
@@ -15,12 +16,14 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { applyMigrations } from '../../src/db/migrate.ts';
 import { DEFAULT_CATEGORIES } from '../../src/services/catalog.ts';
-import { DAY_MS, HOUR_MS } from '../../src/domain/time.ts';
+import { DAY_MS, HOUR_MS, daysOverdue } from '../../src/domain/time.ts';
+import { OPEN_STATUSES, type Status } from '../../src/domain/lifecycle.ts';
+import { escalationLevel } from '../../src/domain/schedule.ts';
 import { Rng } from './util.ts';
 
 /** The benchmark's "now": a Thursday noon in Urumqi, so the current week has a few days of data. */
 export const NOW = new Date('2026-11-05T06:00:00Z');
-const SEED_VERSION = 3;
+const SEED_VERSION = 4;
 const SPAN_MS = 3 * 365 * DAY_MS;
 export const OWNERS = 500;
 const RESIDENTS = 20_000;
@@ -102,7 +105,7 @@ export function ensureLedgerDb(dir: string, n: number, opts: { fresh?: boolean; 
   if (!opts.fresh && markerOk(file, n)) {
     // earlier benchmark runs may have left outbox rows behind: start clean
     const db = new Database(file);
-    db.exec(`DELETE FROM "OutboxMessage"; UPDATE "Report" SET reminderCount = 0 WHERE reminderCount <> 0;`);
+    db.exec(`DELETE FROM "OutboxMessage"`);
     db.close();
     return { file, url, reports: n, reused: true, seedSeconds: 0, fileMB: Math.round(fs.statSync(file).size / 1048576) };
   }
@@ -137,8 +140,9 @@ export function ensureLedgerDb(dir: string, n: number, opts: { fresh?: boolean; 
   const slas = DEFAULT_CATEGORIES.map((c) => c.slaHours);
 
   const report = db.prepare(`INSERT INTO "Report" (id, number, categoryId, placeId, description, reporterId, anonymous, status, ownerId, dueAt,
-      satisfaction, resolutionNote, createdAt, assignedAt, acknowledgedAt, resolvedAt, closedAt, updatedAt)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      satisfaction, resolutionNote, createdAt, assignedAt, acknowledgedAt, resolvedAt, closedAt, updatedAt,
+      reminderCount, escalationLevel)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const event = db.prepare(`INSERT INTO "ReportEvent" (reportId, actorId, kind, fromStatus, toStatus, note, at) VALUES (?, ?, ?, ?, ?, ?, ?)`);
   const CHUNK = 50_000;
   for (let from = 0; from < n; from += CHUNK) {
@@ -171,8 +175,12 @@ export function ensureLedgerDb(dir: string, n: number, opts: { fresh?: boolean; 
         }
         const note = resolvedAt !== null ? rng.pick(NOTES) : null;
         const updatedAt = Math.max(createdAt, assignedAt ?? 0, acknowledgedAt ?? 0, resolvedAt ?? 0, closedAt ?? 0);
+        // steady state: the daily reminder job has run once per day overdue, escalations likewise
+        const overdueOpen = OPEN_STATUSES.includes(status as Status) && dueAt < NOW.getTime();
+        const reminders = overdueOpen && ownerId !== null ? daysOverdue(new Date(dueAt), NOW) : 0;
+        const level = overdueOpen ? escalationLevel(new Date(dueAt), NOW, reminders, 3) : 0;
         report.run(id, id, categoryIdx + 1, placeId, `${rng.pick(DESCRIPTIONS)} (${id})`, reporterId, anonymous, status, ownerId, dueAt,
-          satisfaction, note, createdAt, assignedAt, acknowledgedAt, resolvedAt, closedAt, updatedAt);
+          satisfaction, note, createdAt, assignedAt, acknowledgedAt, resolvedAt, closedAt, updatedAt, reminders, level);
         event.run(id, reporterId, 'created', null, 'new', null, createdAt);
         if (resolvedAt !== null) event.run(id, ownerId, 'transition', 'in_progress', 'resolved', note, resolvedAt);
         if (status === 'closed') event.run(id, satisfaction === 'satisfied' ? reporterId : null, 'transition', 'resolved', 'closed', null, closedAt);

@@ -55,22 +55,26 @@ export function gc(): void {
   gcFn();
 }
 
-/** Samples process RSS every `everyMs` while running; `stop()` returns baseline, peak and delta. */
-export function rssSampler(everyMs = 10): { stop(): { baselineMB: number; peakMB: number; peakDeltaMB: number; samples: number } } {
-  const baseline = process.memoryUsage.rss();
-  let peak = baseline;
+/** Samples RSS and V8 heap every `everyMs` while running; `stop()` returns baselines and peaks. */
+export function rssSampler(everyMs = 10): {
+  stop(): { baselineMB: number; peakMB: number; peakDeltaMB: number; heapBaselineMB: number; heapPeakMB: number; samples: number };
+} {
+  const start = process.memoryUsage();
+  let peak = start.rss;
+  let heapPeak = start.heapUsed;
   let samples = 0;
-  const timer = setInterval(() => {
+  const sample = (): void => {
     samples++;
-    const r = process.memoryUsage.rss();
-    if (r > peak) peak = r;
-  }, everyMs);
+    const m = process.memoryUsage();
+    if (m.rss > peak) peak = m.rss;
+    if (m.heapUsed > heapPeak) heapPeak = m.heapUsed;
+  };
+  const timer = setInterval(sample, everyMs);
   return {
     stop() {
       clearInterval(timer);
-      const r = process.memoryUsage.rss();
-      if (r > peak) peak = r;
-      return { baselineMB: mb(baseline), peakMB: mb(peak), peakDeltaMB: mb(peak - baseline), samples };
+      sample();
+      return { baselineMB: mb(start.rss), peakMB: mb(peak), peakDeltaMB: mb(peak - start.rss), heapBaselineMB: mb(start.heapUsed), heapPeakMB: mb(heapPeak), samples };
     },
   };
 }
