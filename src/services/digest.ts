@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type { Db } from '../db/client.ts';
 import { toUser } from '../db/mappers.ts';
 import { OPEN_STATUSES } from '../domain/lifecycle.ts';
@@ -79,12 +80,25 @@ export class DigestService {
 
   /** Runs SQL written with numbered parameters (?1, ?2 …), which the driver only takes as plain `?`. */
   private async rows(sql: string, ...params: unknown[]): Promise<Array<Record<string, unknown>>> {
+    // each query runs synchronously underneath: let the bot answer updates between them
+    await setImmediate();
     const args: unknown[] = [];
     const plain = sql.replace(/\?(\d+)/g, (_, n: string) => {
       args.push(params[Number(n) - 1]);
       return '?';
     });
     return this.deps.db.$queryRawUnsafe<Array<Record<string, unknown>>>(plain, ...args);
+  }
+
+  /**
+   * The only reports that can count in a period starting at S and seen at T: filed, resolved or
+   * due since S, or not closed by T. Each arm is an index range, so a digest over a large ledger
+   * reads a few thousand rows, not all of them (docs/BENCHMARKS.md, finding 2).
+   */
+  private static candidates(s: string, t: string): string {
+    return `id IN (SELECT id FROM "Report" WHERE createdAt >= ${s} UNION SELECT id FROM "Report" WHERE resolvedAt >= ${s}
+      UNION SELECT id FROM "Report" WHERE dueAt >= ${s} UNION SELECT id FROM "Report" WHERE closedAt >= ${t}
+      UNION SELECT id FROM "Report" WHERE closedAt IS NULL)`;
   }
 
   /** Reports open at instant T: filed before it and neither resolved nor closed by then. */
@@ -101,7 +115,7 @@ export class DigestService {
          SUM(CASE WHEN createdAt >= ?1 AND createdAt < ?2 THEN 1 ELSE 0 END) AS new,
          SUM(CASE WHEN ${DigestService.openAt('?3')} THEN 1 ELSE 0 END) AS open,
          SUM(CASE WHEN ${DigestService.openAt('?3')} AND dueAt < ?3 THEN 1 ELSE 0 END) AS overdue
-       FROM "Report" WHERE createdAt < ?3`,
+       FROM "Report" WHERE createdAt < ?3 AND ${DigestService.candidates('?1', '?3')}`,
       s,
       e,
       t,
@@ -140,7 +154,7 @@ export class DigestService {
          SUM(CASE WHEN resolvedAt >= ?1 AND resolvedAt < ?2 THEN 1 ELSE 0 END) AS resolved,
          SUM(CASE WHEN dueAt >= ?1 AND dueAt < ?3 AND status NOT IN (${EXCLUDED}) THEN 1 ELSE 0 END) AS due,
          SUM(CASE WHEN dueAt >= ?1 AND dueAt < ?3 AND status NOT IN (${EXCLUDED}) AND resolvedAt IS NOT NULL AND resolvedAt <= dueAt THEN 1 ELSE 0 END) AS onTime
-       FROM "Report" WHERE createdAt < ?3 ${column === 'ownerId' ? 'AND ownerId IS NOT NULL' : ''}
+       FROM "Report" WHERE createdAt < ?3 AND ${DigestService.candidates('?1', '?3')} ${column === 'ownerId' ? 'AND ownerId IS NOT NULL' : ''}
        GROUP BY ${column}`,
       s,
       e,

@@ -1,8 +1,9 @@
+import { setImmediate } from 'node:timers/promises';
 import crypto from 'node:crypto';
 import type { Db } from '../db/client.ts';
 import { REPORT_INCLUDE, toReport, toUser } from '../db/mappers.ts';
 import { OPEN_STATUSES } from '../domain/lifecycle.ts';
-import { escalationLevel, FOLLOWUP_AFTER_DAYS, nextSendTime, NO_ANSWER_AFTER_DAYS, type QuietHours } from '../domain/schedule.ts';
+import { ESCALATE_AFTER_REMINDERS, escalationLevel, FOLLOWUP_AFTER_DAYS, nextSendTime, NO_ANSWER_AFTER_DAYS, type QuietHours } from '../domain/schedule.ts';
 import { DAY_MS, daysOverdue } from '../domain/time.ts';
 import { categoryName, formatDate, placeName, reportRef } from '../i18n/format.ts';
 import type { Notices, Recipient } from '../notify/notices.ts';
@@ -79,7 +80,11 @@ export class JobService {
     const { db, notices } = this.deps;
     const rows = (await this.overdue(now)).filter((r) => r.ownerId !== null);
     const byOwner = new Map<number, OverdueRow[]>();
-    for (const r of rows) byOwner.set(r.ownerId!, [...(byOwner.get(r.ownerId!) ?? []), r]);
+    for (const r of rows) {
+      const list = byOwner.get(r.ownerId!);
+      if (list) list.push(r);
+      else byOwner.set(r.ownerId!, [r]);
+    }
     if (byOwner.size === 0) return { owners: 0, reports: 0 };
     const owners = new Map((await db.user.findMany({ where: { id: { in: [...byOwner.keys()] } } })).map((u) => [u.id, toUser(u)]));
     const names = await this.deps.catalog.nameIndex();
@@ -109,7 +114,10 @@ export class JobService {
       const written = await db.$transaction(async (tx) => {
         const n = await owe(tx, [message], now);
         if (n === 1) {
-          await tx.$executeRawUnsafe(`UPDATE "Report" SET reminderCount = reminderCount + 1 WHERE id IN (${list.map((x) => x.id).join(',')})`);
+          // only "reminded 3 times" matters (escalation): past that the rows are left alone
+          await tx.$executeRawUnsafe(
+            `UPDATE "Report" SET reminderCount = reminderCount + 1 WHERE reminderCount < ${ESCALATE_AFTER_REMINDERS} AND id IN (${list.map((x) => x.id).join(',')})`,
+          );
         }
         return n;
       });
@@ -117,6 +125,8 @@ export class JobService {
         ownersReminded += 1;
         reportsReminded += list.length;
       }
+      // the database calls are synchronous underneath: let updates be answered between owners
+      await setImmediate();
     }
     if (ownersReminded > 0) this.deps.onOwed();
     return { owners: ownersReminded, reports: reportsReminded };

@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "Report_closedAt_idx" ON "Report"("closedAt");
+
