@@ -106,7 +106,7 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
         }
       }
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
-      await db.$disconnect();
+      await services.close();
     },
   };
 }

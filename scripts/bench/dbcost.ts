@@ -38,9 +38,9 @@ export async function benchDbCost(o: { iterations: number; workDir: string; log:
   const raw = new Database(file);
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = NORMAL');
+  const config = loadConfig({ BOT_TOKEN: '7000000001:AAStandIn_VillageDesk_token_0123456789', DATABASE_URL: url, LOG_LEVEL: 'silent' });
+  const services = createServices({ db, clock: systemClock, texts: new Texts(), config });
   try {
-    const config = loadConfig({ BOT_TOKEN: '7000000001:AAStandIn_VillageDesk_token_0123456789', DATABASE_URL: url, LOG_LEVEL: 'silent' });
-    const services = createServices({ db, clock: systemClock, texts: new Texts(), config });
     await services.catalog.seedDefaults(new Date());
     const users: User[] = [];
     for (let i = 0; i < 100; i++) users.push(await services.users.identify({ id: 600_000 + i, first_name: `U${i}` }));
@@ -66,7 +66,7 @@ export async function benchDbCost(o: { iterations: number; workDir: string; log:
     return out;
   } finally {
     raw.close();
-    await db.$disconnect();
+    await services.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

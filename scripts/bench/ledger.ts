@@ -76,6 +76,7 @@ export async function openLedger(url: string): Promise<Ledger> {
     async close() {
       raw.close();
       await plain.$disconnect();
+      await services.close();
     },
   };
 }

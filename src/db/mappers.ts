@@ -2,6 +2,7 @@ import { isLocale } from '../i18n/index.ts';
 import { isRole, isStatus, type Status } from '../domain/lifecycle.ts';
 import type { Attachment, Category, Place, Report, ReportEvent, Satisfaction, User } from '../domain/types.ts';
 import type * as Rows from '../generated/prisma/models.ts';
+import type { UserRow } from './hot.ts';
 
 /** Rows to domain types: the only place that knows how columns are spelled. */
 export function toUser(row: Rows.UserModel): User {
@@ -12,6 +13,18 @@ export function toUser(row: Rows.UserModel): User {
     locale: isLocale(row.locale) ? row.locale : null,
     role: isRole(row.role) ? row.role : 'resident',
     unreachableAt: row.unreachableAt,
+  };
+}
+
+/** The same, from the hot path's plain row. */
+export function userFromRow(row: UserRow): User {
+  return {
+    id: row.id,
+    telegramId: Number(row.telegramId),
+    displayName: row.displayName,
+    locale: isLocale(row.locale) ? row.locale : null,
+    role: isRole(row.role) ? row.role : 'resident',
+    unreachableAt: row.unreachableAt === null ? null : new Date(row.unreachableAt),
   };
 }
 

@@ -73,7 +73,7 @@ export async function jobsCli(argv: string[], env: NodeJS.ProcessEnv = process.e
     }
     return 0;
   } finally {
-    await db.$disconnect();
+    await services.close();
   }
 }
 

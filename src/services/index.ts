@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
+import { HotPath } from '../db/hot.ts';
 import { systemClock, type Clock } from '../domain/time.ts';
 import type { Locale, Texts } from '../i18n/index.ts';
 import { Notices } from '../notify/notices.ts';
@@ -19,6 +20,7 @@ import { ExportService } from './export.ts';
 /** Every use case of Village Desk, wired over one database and one clock. */
 export interface Services {
   db: Db;
+  hot: HotPath;
   clock: Clock;
   texts: Texts;
   timeZone: string;
@@ -35,35 +37,41 @@ export interface Services {
   jobs: JobService;
   digests: DigestService;
   exports: ExportService;
+  /** closes both database connections */
+  close(): Promise<void>;
   /** the scheduler lease, held under a name for this process (on real time unless a clock is given) */
   lease(holder: string, clock?: Clock): LeaseService;
 }
 
 export interface ServiceOptions {
   db: Db;
+  /** the hot-path connection; by default opened on config.DATABASE_URL */
+  hot?: HotPath;
   clock: Clock;
   texts: Texts;
-  config: Pick<Config, 'TIMEZONE' | 'DEFAULT_LOCALE' | 'ADMIN_TELEGRAM_IDS' | 'QUIET_HOURS_START' | 'QUIET_HOURS_END' | 'ESCALATE_AFTER_DAYS'>;
+  config: Pick<Config, 'DATABASE_URL' | 'TIMEZONE' | 'DEFAULT_LOCALE' | 'ADMIN_TELEGRAM_IDS' | 'QUIET_HOURS_START' | 'QUIET_HOURS_END' | 'ESCALATE_AFTER_DAYS'>;
   /** called when a committed change owes messages (wakes the dispatcher) */
   onOwed?: () => void;
 }
 
 export function createServices(o: ServiceOptions): Services {
   const { db, clock, texts, config } = o;
+  const hot = o.hot ?? new HotPath(config.DATABASE_URL);
   const onOwed = o.onOwed ?? (() => undefined);
   const timeZone = config.TIMEZONE;
   const defaultLocale = config.DEFAULT_LOCALE;
   const notices = new Notices({ texts, timeZone, defaultLocale });
   const settings = new SettingsService({ db, defaultLocale });
-  const reports = new ReportService({ db, clock, notices, settings, onOwed });
-  const drafts = new DraftService({ db, clock });
+  const reports = new ReportService({ db, hot, clock, notices, settings, onOwed });
+  const drafts = new DraftService({ db, hot, clock });
   const invites = new InviteService({ db, clock });
-  const updates = new UpdateLog({ db });
+  const updates = new UpdateLog({ db, hot });
   const quietHours = { start: config.QUIET_HOURS_START, end: config.QUIET_HOURS_END };
   const catalog = new CatalogService({ db });
   const digests = new DigestService({ db, clock, catalog, notices, settings, timeZone, quietHours, onOwed });
   return {
     db,
+    hot,
     clock,
     texts,
     timeZone,
@@ -75,13 +83,17 @@ export function createServices(o: ServiceOptions): Services {
     invites,
     updates,
     digests,
-    users: new UserService({ db, clock, adminIds: config.ADMIN_TELEGRAM_IDS }),
+    users: new UserService({ db, hot, clock, adminIds: config.ADMIN_TELEGRAM_IDS }),
     catalog,
     admin: new AdminService({ db, clock }),
     jobs: new JobService({ db, catalog, notices, settings, reports, drafts, invites, updates, timeZone, quietHours, escalateAfterDays: config.ESCALATE_AFTER_DAYS, onOwed }),
     exports: new ExportService({ db, catalog, texts, timeZone }),
     // Process liveness is a matter of real time, whatever time the ledger is run at (the jobs
     // CLI runs "as of --at", tests pin the ledger's clock).
+    async close() {
+      hot.close();
+      await db.$disconnect();
+    },
     lease: (holder, leaseClock = systemClock) => new LeaseService({ db, clock: leaseClock, holder, ttlMs: 30_000 }),
   };
 }

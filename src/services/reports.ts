@@ -1,10 +1,11 @@
 import type { Db, Tx } from '../db/client.ts';
 import { REPORT_INCLUDE, toEvent, toReport, toUser } from '../db/mappers.ts';
 import { isComplete, type ReportDraft } from '../domain/draft.ts';
-import { decideTransition, isOpen, seesEverything, type Action, type Actor, type Status } from '../domain/lifecycle.ts';
+import { decideTransition, isOpen, isStatus, seesEverything, type Action, type Actor, type Status } from '../domain/lifecycle.ts';
 import { routeOwner, SIMILAR_WINDOW_DAYS } from '../domain/routing.ts';
 import { DAY_MS, dueFrom, type Clock } from '../domain/time.ts';
-import type { Report, ReportEvent, User } from '../domain/types.ts';
+import type { Category, Report, ReportEvent, User } from '../domain/types.ts';
+import type { HotPath } from '../db/hot.ts';
 import { owe, type OwedMessage } from '../notify/outbox.ts';
 import type { Notices, Recipient } from '../notify/notices.ts';
 import { reportButtonData, type InlineKeyboard, type Reader } from '../notify/render.ts';
@@ -13,11 +14,20 @@ import type { SettingsService } from './settings.ts';
 
 export interface ReportDeps {
   db: Db;
+  hot: HotPath;
   clock: Clock;
   notices: Notices;
   settings: SettingsService;
   /** called after a transaction that owes messages has committed */
   onOwed: () => void;
+}
+
+/** A line of /my. */
+export interface ReportSummary {
+  number: number;
+  status: Status;
+  dueAt: Date;
+  category: Pick<Category, 'code' | 'names'>;
 }
 
 /** A report with the people around it, for showing it to someone allowed to see it. */
@@ -144,6 +154,16 @@ export class ReportService {
       return toReport(row);
     });
     return report;
+  }
+
+  /** What /my lists: the user's own and joined reports, newest first (one query on the hot path). */
+  summaries(user: User, limit = 20): ReportSummary[] {
+    return this.deps.hot.reportSummaries(user.id, limit).map((r) => ({
+      number: r.number,
+      status: isStatus(r.status) ? r.status : 'new',
+      dueAt: new Date(r.dueAt),
+      category: { code: r.code, names: { ug: r.nameUg, zh: r.nameZh, en: r.nameEn } },
+    }));
   }
 
   /** The user's own reports (filed or joined), newest first. */

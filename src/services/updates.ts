@@ -1,17 +1,17 @@
 import type { Db } from '../db/client.ts';
 import { DAY_MS } from '../domain/time.ts';
+import type { HotPath } from '../db/hot.ts';
 
 /**
  * Updates already handled. Telegram delivers an update again when its confirmation was lost,
  * so each update id is claimed once; a second delivery is ignored.
  */
 export class UpdateLog {
-  constructor(private readonly deps: { db: Db }) {}
+  constructor(private readonly deps: { db: Db; hot: HotPath }) {}
 
   /** True the first time an update id is seen. */
-  async claim(updateId: number, now: Date): Promise<boolean> {
-    const inserted = await this.deps.db.$executeRaw`INSERT OR IGNORE INTO "ProcessedUpdate" ("updateId", "at") VALUES (${BigInt(updateId)}, ${now.getTime()})`;
-    return inserted === 1;
+  claim(updateId: number, now: Date): Promise<boolean> {
+    return this.deps.hot.claimUpdate(updateId, now.getTime());
   }
 
   /** Forgets ids older than a week: Telegram keeps unconfirmed updates for at most 24 hours. */

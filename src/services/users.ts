@@ -1,5 +1,6 @@
 import type { Db } from '../db/client.ts';
-import { toUser } from '../db/mappers.ts';
+import { toUser, userFromRow } from '../db/mappers.ts';
+import type { HotPath } from '../db/hot.ts';
 import type { Clock } from '../domain/time.ts';
 import type { User } from '../domain/types.ts';
 import type { Role } from '../domain/lifecycle.ts';
@@ -14,7 +15,7 @@ export interface TelegramPerson {
 
 /** People and their roles. */
 export class UserService {
-  constructor(private readonly deps: { db: Db; clock: Clock; adminIds: readonly number[] }) {}
+  constructor(private readonly deps: { db: Db; hot: HotPath; clock: Clock; adminIds: readonly number[] }) {}
 
   /**
    * The user behind an update, created on first contact. ADMIN_TELEGRAM_IDS are admins from
@@ -25,9 +26,10 @@ export class UserService {
     const displayName = [person.first_name, person.last_name].filter(Boolean).join(' ').slice(0, 128) || String(person.id);
     const telegramId = BigInt(person.id);
     const isConfiguredAdmin = adminIds.includes(person.id);
-    const existing = await db.user.findUnique({ where: { telegramId } });
+    // every update passes here: read on the hot path, write only when something changed
+    const existing = this.deps.hot.userByTelegramId(person.id);
     if (existing && existing.displayName === displayName && existing.unreachableAt === null && (!isConfiguredAdmin || existing.role === 'admin')) {
-      return toUser(existing);
+      return userFromRow(existing);
     }
     const now = clock.now();
     const row = await db.user.upsert({

@@ -45,6 +45,10 @@ describe('reporting conversation', () => {
     expect(report?.category.code).toBe('drinking_water');
     expect(report?.place?.code).toBe('aqsu');
     expect(report?.attachments).toEqual([{ kind: 'voice', fileId: expect.any(String), durationSec: 14 }]);
+    ayshem.sendText('/my');
+    const mine = await ayshem.waitForMessage(/مەسىلىلىرىڭىز/);
+    expect(mine.text).toContain(`${FSI}#1${PDI} · ${FSI}ئىچىملىك سۇ${PDI} · ${FSI}يېڭى${PDI} · مۆھلەت ${FSI}2026-11-04 10:00${PDI}`);
+    expect(buttons(mine).map((b) => b.callback_data)).toEqual(['r:1:open']);
   });
 
   it('should let a Chinese-speaking villager report a road problem with two photos and a location', async () => {

@@ -33,7 +33,7 @@ export async function testLedger(start = '2026-11-09T04:00:00Z', env: NodeJS.Pro
     clock,
     url,
     async close() {
-      await db.$disconnect();
+      await services.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

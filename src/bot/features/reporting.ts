@@ -307,6 +307,7 @@ export function registerReporting(bot: Telegraf<BotContext>): void {
     const { services, user, t } = ctx.vd;
     if ('text' in message && message.text.startsWith('/')) return next();
     const active = await services.drafts.active(user.id);
+    if (active === null) return next();
     if (active === 'prompt') {
       if (await handlePromptMessage(ctx, message)) return;
     }
