@@ -54,9 +54,11 @@ export class HotPath {
                     ON CONFLICT ("userId", "flow") DO UPDATE SET "data" = excluded."data", "updatedAt" = excluded."updatedAt", "expiresAt" = excluded."expiresAt"`),
       clearFlow: s('DELETE FROM "Draft" WHERE userId = ? AND flow = ?'),
       clearAll: s('DELETE FROM "Draft" WHERE userId = ?'),
+      // two index lookups (own, joined) rather than an OR that would scan the ledger
       summaries: s(`SELECT r.number, r.status, r.dueAt, c.code, c.nameUg, c.nameZh, c.nameEn
                     FROM "Report" r JOIN "Category" c ON c.id = r.categoryId
-                    WHERE r.reporterId = @user OR r.id IN (SELECT reportId FROM "ReportFollower" WHERE userId = @user)
+                    WHERE r.id IN (SELECT id FROM "Report" WHERE reporterId = @user
+                                   UNION SELECT reportId FROM "ReportFollower" WHERE userId = @user)
                     ORDER BY r.number DESC LIMIT @limit`),
     };
   }

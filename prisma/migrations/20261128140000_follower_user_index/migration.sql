@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "ReportFollower_userId_idx" ON "ReportFollower"("userId");
+
