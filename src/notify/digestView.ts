@@ -3,7 +3,6 @@ import type { Rate } from '../domain/rates.ts';
 import type { NameIndex } from '../services/catalog.ts';
 import { categoryName, formatDate, placeName, reportRef } from '../i18n/format.ts';
 import { html, plainText, splitMessage } from '../i18n/text.ts';
-import { renderDigestChart } from '../charts/digestChart.ts';
 import { reportButtonData, type InlineKeyboard, type Reader } from './render.ts';
 import { DAY_MS, HOUR_MS } from '../domain/time.ts';
 
@@ -23,7 +22,7 @@ export interface DigestRendering {
 const RANK = 5;
 
 /** A digest in one language: never a reporter's name, only numbers, categories, villages and owners. */
-export function renderDigest(f: DigestFigures, names: DigestLookups, r: Reader): DigestRendering {
+export async function renderDigest(f: DigestFigures, names: DigestLookups, r: Reader): Promise<DigestRendering> {
   const { t } = r;
   const pct = (x: Rate) => (x.value === null ? t('digest:no_data') : t('digest:rate_value', { percent: Math.round(x.value * 100), n: x.numerator, d: x.denominator }));
   const delta = (now: number, before: number) => (now > before ? `▲${now - before}` : now < before ? `▼${before - now}` : '＝');
@@ -110,6 +109,8 @@ export function renderDigest(f: DigestFigures, names: DigestLookups, r: Reader):
 
   // The chart draws text, not HTML: no entities, no isolate marks. Its title leaves the date
   // range to the caption: the canvas lays out digits inside right-to-left text unreliably.
+  // the canvas and its fonts are loaded on first use: most processes never draw a chart
+  const { renderDigestChart } = await import('../charts/digestChart.ts');
   const chart = renderDigestChart({
     locale: r.locale,
     title: plainText(t('digest:chart_title', { period: periodLabel })),

@@ -10,7 +10,7 @@ import type { Locale, Texts } from '../i18n/index.ts';
 import { isRtl } from '../i18n/index.ts';
 import { categoryName, formatDate, placeName } from '../i18n/format.ts';
 import { plainText } from '../i18n/text.ts';
-import { writeLedgerCsv, writeLedgerXlsx, type LedgerHeaders, type LedgerRow } from '../export/ledgerExport.ts';
+import type { LedgerHeaders, LedgerRow } from '../export/ledgerExport.ts';
 
 export type ExportPeriod = 'all' | 'month' | 'd30' | 'd90';
 export type ExportStatus = 'all' | 'open' | 'finished';
@@ -111,6 +111,8 @@ export class ExportService {
     const out = fs.createWriteStream(file);
     const t = this.deps.texts.forLocale(request.locale);
     const options = { timeZone: this.deps.timeZone, sheetName: plainText(t('export:sheet_name')), rtl: isRtl(request.locale) };
+    // loaded on first use: the spreadsheet library is large and most processes never export
+    const { writeLedgerCsv, writeLedgerXlsx } = await import('../export/ledgerExport.ts');
     const write = request.format === 'xlsx' ? writeLedgerXlsx : writeLedgerCsv;
     const { rows } = await write(this.rows(request), this.headers(request.locale), out, options);
     return { file, filename, rows, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
