@@ -1,3 +1,4 @@
+import { execSync } from 'node:child_process';
 /**
  * Village Desk benchmark: `npm run bench` (about 6–8 minutes; the first run also seeds a
  * 1,000,000-report database into tmp/, kept for later runs) or `npm run bench -- --quick`
@@ -131,11 +132,15 @@ async function phase<T>(name: string, fn: () => Promise<T>): Promise<T | undefin
   }
 }
 
+const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
 async function main(): Promise<void> {
   log(`Village Desk benchmark (${quick ? 'quick' : 'full'}) on ${results.meta.nproc} cores, Node ${process.version}, commit ${results.meta.commit}${results.meta.dirtySrc ? ' (src has uncommitted changes)' : ''}`);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'village-desk-bench-'));
   try {
     if (only.has('updates')) {
+      // the bot process runs the compiled app, as `npm start` does
+      execSync('npm run build', { cwd: ROOT_DIR, stdio: 'ignore' });
       results.updates = {};
       const timeoutMs = quick ? 60_000 : 180_000;
       for (const mode of ['app', 'bare'] as const) {

@@ -19,7 +19,7 @@ import { plainText } from '../../src/i18n/text.ts';
 import type { ChildInit, ChildMemory } from './child.ts';
 import { percentile, round, sleep } from './util.ts';
 
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'child.ts');
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'child.mjs');
 
 /** What each scripted user does, in a loop: the commands a villager uses most, and plain text. */
 const MIX = ['/start', '/my', '/help', 'سالام، سۇ يەنە كەلمىدى', '/my', '你好，请问怎么报告问题', '/help', '/my', 'hello?', '/my'];
@@ -34,7 +34,8 @@ export class BotProcess {
   static async start(init: ChildInit, timeoutMs = 60_000): Promise<BotProcess> {
     const child = fork(CHILD, [], {
       // BENCH_CHILD_NODE_ARGS adds node flags to the bot process only, e.g. "--cpu-prof --cpu-prof-dir=tmp/prof"
-      execArgv: [...process.execArgv.filter((a) => a !== '--expose-gc'), '--expose-gc', ...(process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean)],
+      // plain node over dist/, as `npm start` runs the bot (no TypeScript loader in that process)
+      execArgv: ['--expose-gc', ...(process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean)],
       env: { ...process.env, BENCH_CHILD: JSON.stringify(init) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
