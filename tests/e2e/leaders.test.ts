@@ -96,9 +96,11 @@ describe('leaders', () => {
     await group.waitForMessage(/本群已设为领导群/);
 
     // the admin switches the group to Uyghur
+    expect(h.standin.commandsFor({ type: 'chat', chat_id: -100500 })!.map((c) => c.command)).toEqual(['digest', 'export', 'queue', 'status', 'lang']);
     group.sendText(admin, '/lang');
     group.press(admin, await group.waitForMessage(/请选择语言/), 'lang:ug');
     await group.waitForMessage(/تىل ئۇيغۇرچىغا ئالماشتۇرۇلدى/);
+    expect(h.standin.commandsFor({ type: 'chat', chat_id: -100500 })![0]!.description).toBe('ئەھۋال دوكلاتى');
 
     // an outsider is refused in the group, and privately
     group.sendText(outsider, '/digest');

@@ -22,10 +22,17 @@ describe('the bot as a service', () => {
     h = await startHarness();
     const ug = h.standin.commandsFor({ type: 'default' }, 'ug')!;
     const zh = h.standin.commandsFor({ type: 'default' }, 'zh')!;
-    expect(ug.map((c) => c.command)).toEqual(['report', 'my', 'status', 'tasks', 'lang', 'help', 'cancel']);
+    expect(ug.map((c) => c.command)).toEqual(['report', 'my', 'status', 'lang', 'help', 'cancel']);
     expect(ug[0]!.description).toBe('مەسىلە ئىنكاس قىلىش');
     expect(zh[0]!.description).toBe('反映问题');
     expect(h.standin.commandsFor({ type: 'default' }, '')![0]!.description).toBe('Report a problem');
+    // an administrator gets a menu of their own, in their language, for their chat only
+    const admin = h.standin.user({ id: 900_001, firstName: 'Admin', languageCode: 'zh' });
+    admin.sendText('/start');
+    await admin.waitForMessage(/您好/);
+    const mine = h.standin.commandsFor({ type: 'chat', chat_id: 900_001 })!;
+    expect(mine.map((c) => c.command)).toEqual(['digest', 'queue', 'export', 'users', 'invite', 'status', 'tasks', 'report', 'lang', 'help', 'cancel']);
+    expect(mine[0]!.description).toBe('情况汇总');
   });
 
   it('should answer politely and keep running when Telegram refuses a message', async () => {

@@ -2,6 +2,7 @@ import type { Telegraf } from 'telegraf';
 import type { BotContext } from '../context.ts';
 import { say } from '../reply.ts';
 import { seesEverything } from '../../domain/lifecycle.ts';
+import { setGroupMenu } from '../commands.ts';
 
 /** The leaders' group: /bindgroup, and what happens when the bot is removed from it. */
 export function registerGroup(bot: Telegraf<BotContext>): void {
@@ -17,6 +18,7 @@ export function registerGroup(bot: Telegraf<BotContext>): void {
     }
     const userLocale = user.locale ?? locale;
     await services.settings.bindLeadersGroup(ctx.chat.id, userLocale);
+    await setGroupMenu(ctx.telegram, services.texts, ctx.chat.id, userLocale).catch(() => undefined);
     await say(ctx, services.texts.forLocale(userLocale)('group:bound'));
   });
 

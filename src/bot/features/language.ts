@@ -3,6 +3,8 @@ import type { BotContext } from '../context.ts';
 import { answer, dropButtons, inline, say } from '../reply.ts';
 import { isLocale, LOCALES } from '../../i18n/index.ts';
 import { seesEverything } from '../../domain/lifecycle.ts';
+import { setGroupMenu } from '../commands.ts';
+import { refreshMenu } from './start.ts';
 
 const NATIVE_NAMES: Record<(typeof LOCALES)[number], string> = { ug: 'ئۇيغۇرچە', zh: '中文', en: 'English' };
 
@@ -35,12 +37,14 @@ export function registerLanguage(bot: Telegraf<BotContext>): void {
       const group = await services.settings.leadersGroup();
       if (!group || group.chatId !== ctx.chat.id || user.role !== 'admin') return answer(ctx, ctx.vd.t('errors:not_permitted'), true);
       await services.settings.setLeadersGroupLocale(locale);
+      await setGroupMenu(ctx.telegram, services.texts, ctx.chat.id, locale).catch(() => undefined);
     } else {
       await services.users.setLocale(user.id, locale);
       user.locale = locale;
     }
     const t = services.texts.forLocale(locale);
     ctx.vd = { ...ctx.vd, locale, t, reader: { ...ctx.vd.reader, locale, t } };
+    if (ctx.chat?.type === 'private' && user.role !== 'resident') await refreshMenu(ctx);
     await answer(ctx, t('lang:changed'));
     await dropButtons(ctx);
     await say(ctx, t('lang:changed'));

@@ -4,6 +4,7 @@ import { answer, dropButtons, grid, inline, say } from '../reply.ts';
 import type { StaffRole } from '../../services/invites.ts';
 import { categoryName, formatDateTime, placeName } from '../../i18n/format.ts';
 import { truncate } from '../../i18n/text.ts';
+import { setPersonalMenu } from '../commands.ts';
 
 const STAFF_ROLES: readonly StaffRole[] = ['cadre', 'leader', 'admin'];
 
@@ -100,6 +101,7 @@ export function registerStaff(bot: Telegraf<BotContext>): void {
       return;
     }
     const { stillOwns } = await services.admin.revoke(userId);
+    await setPersonalMenu(ctx.telegram, services.texts, target.telegramId, 'resident', target.locale ?? services.defaultLocale).catch(() => undefined);
     await answer(ctx);
     await dropButtons(ctx);
     await say(ctx, t('staff:revoked', { name: target.displayName, count: stillOwns }));

@@ -2,6 +2,7 @@ import type { Telegraf } from 'telegraf';
 import type { BotContext } from '../context.ts';
 import { inline, say } from '../reply.ts';
 import { Refused } from '../../services/errors.ts';
+import { setPersonalMenu } from '../commands.ts';
 
 /** The welcome buttons: the three things a villager does most. */
 export function welcomeKeyboard(ctx: BotContext) {
@@ -15,6 +16,12 @@ export function welcomeKeyboard(ctx: BotContext) {
   ]);
 }
 
+/** Sets the command menu of this private chat for the user's role and language (best effort). */
+export async function refreshMenu(ctx: BotContext): Promise<void> {
+  const { user, locale, services } = ctx.vd;
+  await setPersonalMenu(ctx.telegram, services.texts, user.telegramId, user.role, locale).catch(() => undefined);
+}
+
 /** /start greets in the user's language; /start <code> redeems a staff invitation. */
 export function registerStart(bot: Telegraf<BotContext>): void {
   bot.start(async (ctx) => {
@@ -25,6 +32,7 @@ export function registerStart(bot: Telegraf<BotContext>): void {
       try {
         const updated = await services.invites.redeem(user, payload);
         ctx.vd.user = updated;
+        await refreshMenu(ctx);
         await say(ctx, t('staff:invite_accepted', { role: t(`roles:${updated.role}`) }));
         await say(ctx, t(`help:${updated.role}`));
         return;
@@ -36,6 +44,7 @@ export function registerStart(bot: Telegraf<BotContext>): void {
         throw error;
       }
     }
+    if (user.role !== 'resident') await refreshMenu(ctx);
     await say(ctx, t('start:welcome', { name: user.displayName }), welcomeKeyboard(ctx));
   });
 }
