@@ -151,4 +151,22 @@ describe('reporting conversation', () => {
     await li.waitForMessage(/没有可取消/);
     expect(await h.app.services.db.draft.count()).toBe(0);
   });
+
+  it('should take an album of photos in one go and ask once', async () => {
+    const li = h.standin.user({ id: 1006, firstName: '周', languageCode: 'zh' });
+    li.sendText('/report');
+    li.pressButton(await li.waitForMessage(hasButtons), '住房与灾害');
+    await li.waitForMessage(/请描述问题/);
+    li.sendPhoto({ mediaGroupId: 'album-1', caption: '房顶塌了' });
+    li.sendPhoto({ mediaGroupId: 'album-1' });
+    li.sendPhoto({ mediaGroupId: 'album-1' });
+    const asked = await li.waitForMessage(/已收到3张照片/);
+    li.pressButton(asked, '▶️ 下一步');
+    await li.waitForMessage(/问题在哪里/);
+    expect(li.messages().filter((m) => /已收到\d张照片/.test(m.text))).toHaveLength(1);
+    const draft = await h.app.services.drafts.get<{ photos: unknown[]; description: string }>((await h.app.services.db.user.findUniqueOrThrow({ where: { telegramId: 1006n } })).id, 'report');
+    expect(draft).toMatchObject({ description: '房顶塌了' });
+    expect(draft?.photos).toHaveLength(3);
+  });
 });
+

@@ -328,8 +328,10 @@ export class ScriptedUser {
   }
 
   /** Sends a photo: three PhotoSize entries (distinct file ids) backed by a small JPEG unless `bytes` given. */
-  sendPhoto(opts: { caption?: string; bytes?: Buffer } = {}): Update.MessageUpdate<Message.PhotoMessage> {
+  /** A photo; photos sent as one album share a `mediaGroupId` (Telegram delivers one update each). */
+  sendPhoto(opts: { caption?: string; bytes?: Buffer; mediaGroupId?: string } = {}): Update.MessageUpdate<Message.PhotoMessage> {
     const content: Record<string, unknown> = { photo: this.standIn.registerPhotoSizes(opts.bytes ?? fakeJpeg()) };
+    if (opts.mediaGroupId !== undefined) content['media_group_id'] = opts.mediaGroupId;
     if (opts.caption !== undefined) {
       content['caption'] = opts.caption;
       const entities = detectUserEntities(opts.caption);

@@ -131,7 +131,27 @@ async function saveAndPrompt(ctx: BotContext, d: ReportDraft): Promise<void> {
 }
 
 /** Applies an input to the user's draft: saved and the next question asked, or a short refusal with the draft intact. */
-async function feed(ctx: BotContext, d: ReportDraft, input: DraftInput): Promise<void> {
+/**
+ * An album arrives as one update per photo. Each photo is saved at once; the question that
+ * follows is asked once, shortly after the album's last photo, instead of once per photo.
+ */
+const ALBUM_SETTLE_MS = 800;
+const albumPrompts = new Map<string, NodeJS.Timeout>();
+
+function promptAfterAlbum(ctx: BotContext, albumId: string): void {
+  const key = `${ctx.vd.user.id}:${albumId}`;
+  clearTimeout(albumPrompts.get(key));
+  const timer = setTimeout(() => {
+    albumPrompts.delete(key);
+    void (async () => {
+      const latest = await ctx.vd.services.drafts.get<ReportDraft>(ctx.vd.user.id, 'report');
+      if (latest) await prompt(ctx, latest);
+    })().catch(() => undefined); // the draft is saved; the next message asks again
+  }, ALBUM_SETTLE_MS);
+  albumPrompts.set(key, timer);
+}
+
+async function feed(ctx: BotContext, d: ReportDraft, input: DraftInput, albumId?: string): Promise<void> {
   const outcome = applyDraftInput(d, input);
   if (outcome.kind === 'refused') {
     await say(ctx, ctx.vd.t(`report:refused_${outcome.reason}`, { limit: DESCRIPTION_LIMIT }));
@@ -141,6 +161,11 @@ async function feed(ctx: BotContext, d: ReportDraft, input: DraftInput): Promise
   if (input.kind === 'location') {
     // take the request-location keyboard away again
     await say(ctx, ctx.vd.t('report:location_thanks'), { remove_keyboard: true });
+  }
+  if (input.kind === 'photo' && albumId) {
+    await ctx.vd.services.drafts.save(ctx.vd.user.id, 'report', next);
+    promptAfterAlbum(ctx, albumId);
+    return;
   }
   await saveAndPrompt(ctx, next);
 }
@@ -317,6 +342,6 @@ export function registerReporting(bot: Telegraf<BotContext>): void {
       await say(ctx, t('report:refused_use_buttons'));
       return;
     }
-    await feed(ctx, d, messageInput(message));
+    await feed(ctx, d, messageInput(message), 'media_group_id' in message ? message.media_group_id : undefined);
   });
 }
