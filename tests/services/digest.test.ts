@@ -119,3 +119,18 @@ describe('digest figures', () => {
     }
   });
 });
+
+describe('digest rendering', () => {
+  it('should split a long digest on line boundaries within Telegram limits', async () => {
+    const f = await l.services.digests.figures('month', NOW);
+    const many = Array.from({ length: 400 }, (_, i) => ({ id: 10_000 + i, new: i, open: 1, overdue: 0, resolved: 2, resolution: { numerator: 1, denominator: 2, value: 0.5 } }));
+    const { renderDigest } = await import('../../src/notify/digestView.ts');
+    const names = { ...(await l.services.catalog.nameIndex()), owners: new Map<number, string>() };
+    for (let i = 0; i < 400; i += 1) names.places.set(10_000 + i, { id: 10_000 + i, code: `v${i}`, names: { ug: `كەنت ${i}`, zh: `第${i}村` }, parentId: null, active: true });
+    const view = await renderDigest({ ...f, byVillage: many }, names, l.services.notices.reader('zh'));
+    expect(view.parts.length).toBeGreaterThan(1);
+    for (const part of view.parts) expect(part.length).toBeLessThanOrEqual(4096);
+    const lines = view.parts.join('\n').split('\n');
+    for (let i = 0; i < 400; i += 1) expect(lines).toContain(`第${i}村：${i} · 1 · 0 · 2`);
+  });
+});
