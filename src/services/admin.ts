@@ -107,6 +107,12 @@ export class AdminService {
     return true;
   }
 
+  /** The ids of the cadres tied to a village. */
+  async cadresOf(placeId: number): Promise<Set<number>> {
+    const rows = await this.deps.db.cadrePlace.findMany({ where: { placeId }, select: { userId: true } });
+    return new Set(rows.map((r) => r.userId));
+  }
+
   async villagesOf(userId: number): Promise<Place[]> {
     const rows = await this.deps.db.cadrePlace.findMany({ where: { userId }, include: { place: true } });
     return rows.map((r) => toPlace(r.place));

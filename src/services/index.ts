@@ -61,7 +61,7 @@ export function createServices(o: ServiceOptions): Services {
   const timeZone = config.TIMEZONE;
   const defaultLocale = config.DEFAULT_LOCALE;
   const notices = new Notices({ texts, timeZone, defaultLocale });
-  const settings = new SettingsService({ db, defaultLocale });
+  const settings = new SettingsService({ db, clock, notices, defaultLocale, onOwed });
   const reports = new ReportService({ db, hot, clock, notices, settings, onOwed });
   const drafts = new DraftService({ db, hot, clock });
   const invites = new InviteService({ db, clock });

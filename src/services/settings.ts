@@ -1,5 +1,9 @@
 import type { Db, Tx } from '../db/client.ts';
 import { isLocale, type Locale } from '../i18n/index.ts';
+import { toUser } from '../db/mappers.ts';
+import type { Clock } from '../domain/time.ts';
+import type { Notices } from '../notify/notices.ts';
+import { owe } from '../notify/outbox.ts';
 
 /** The leaders' group, if one is bound: its chat id and language. */
 export interface LeadersGroup {
@@ -12,7 +16,7 @@ const GROUP_LOCALE = 'leaders_group_locale';
 
 /** Small settings kept in the database. */
 export class SettingsService {
-  constructor(private readonly deps: { db: Db; defaultLocale: Locale }) {}
+  constructor(private readonly deps: { db: Db; clock: Clock; notices: Notices; defaultLocale: Locale; onOwed: () => void }) {}
 
   async leadersGroup(tx: Tx = this.deps.db): Promise<LeadersGroup | null> {
     const rows = await tx.setting.findMany({ where: { key: { in: [GROUP, GROUP_LOCALE] } } });
@@ -36,6 +40,29 @@ export class SettingsService {
     const current = await this.leadersGroup();
     if (!current || current.chatId !== chatId) return false;
     await this.deps.db.setting.deleteMany({ where: { key: { in: [GROUP, GROUP_LOCALE] } } });
+    return true;
+  }
+
+  /**
+   * The bot was removed from a group: if it was the leaders' group, the binding is cleared and
+   * each leader and admin is told privately (digests and escalations now come to them).
+   */
+  async leadersGroupLost(chatId: number): Promise<boolean> {
+    if (!(await this.unbindLeadersGroup(chatId))) return false;
+    const { db, clock, notices } = this.deps;
+    const now = clock.now();
+    const leaders = (await db.user.findMany({ where: { role: { in: ['leader', 'admin'] } } })).map(toUser);
+    await db.$transaction((tx) =>
+      owe(
+        tx,
+        leaders.map((l) => {
+          const to = notices.recipientOf(l);
+          return notices.message(to, { text: notices.reader(to.locale).t('group:unbound') }, now);
+        }),
+        now,
+      ),
+    );
+    this.deps.onOwed();
     return true;
   }
 

@@ -135,7 +135,7 @@ async function listTasks(ctx: BotContext): Promise<void> {
 async function ownerChoices(ctx: BotContext, report: Report): Promise<Array<{ id: number; name: string }>> {
   const { services } = ctx.vd;
   const staff = await services.users.withRoles(['cadre', 'leader', 'admin']);
-  const local = report.place ? new Set((await services.db.cadrePlace.findMany({ where: { placeId: report.place.id } })).map((c) => c.userId)) : new Set<number>();
+  const local = report.place ? await services.admin.cadresOf(report.place.id) : new Set<number>();
   return staff
     .filter((s) => s.id !== report.ownerId)
     .sort((a, b) => Number(local.has(b.id)) - Number(local.has(a.id)) || a.id - b.id)

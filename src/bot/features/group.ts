@@ -26,21 +26,7 @@ export function registerGroup(bot: Telegraf<BotContext>): void {
     const update = ctx.myChatMember;
     const status = update.new_chat_member.status;
     if (status !== 'left' && status !== 'kicked') return;
-    const { services } = ctx.vd;
-    if (!(await services.settings.unbindLeadersGroup(update.chat.id))) return;
-    const now = services.clock.now();
-    const leaders = await services.users.withRoles(['leader', 'admin']);
-    await services.db.$transaction(async (tx) => {
-      const { owe } = await import('../../notify/outbox.ts');
-      await owe(
-        tx,
-        leaders.map((l) => {
-          const to = services.notices.recipientOf(l);
-          return services.notices.message(to, { text: services.notices.reader(to.locale).t('group:unbound') }, now);
-        }),
-        now,
-      );
-    });
+    await ctx.vd.services.settings.leadersGroupLost(update.chat.id);
   });
 
   // In groups, only leaders and admins are answered, and only in the leaders' group.
