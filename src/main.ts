@@ -55,7 +55,7 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
     clock,
     logger,
     onGroupUnreachable: async (chatId) => {
-      await services.settings.unbindLeadersGroup(chatId);
+      await services.settings.leadersGroupLost(chatId);
     },
   });
   wake = () => dispatcher.wake();
