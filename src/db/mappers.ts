@@ -4,20 +4,11 @@ import type { Attachment, Category, Place, Report, ReportEvent, Satisfaction, Us
 import type * as Rows from '../generated/prisma/models.ts';
 import type { UserRow } from './hot.ts';
 
-/** Rows to domain types: the only place that knows how columns are spelled. */
-export function toUser(row: Rows.UserModel): User {
-  return {
-    id: row.id,
-    telegramId: Number(row.telegramId),
-    displayName: row.displayName,
-    locale: isLocale(row.locale) ? row.locale : null,
-    role: isRole(row.role) ? row.role : 'resident',
-    unreachableAt: row.unreachableAt,
-  };
-}
-
-/** The same, from the hot path's plain row. */
-export function userFromRow(row: UserRow): User {
+/**
+ * Rows to domain types: the only place that knows how columns are spelled. A user row comes from
+ * Prisma (bigint id, Date) or from the hot path (numbers); both read the same.
+ */
+export function toUser(row: Rows.UserModel | UserRow): User {
   return {
     id: row.id,
     telegramId: Number(row.telegramId),

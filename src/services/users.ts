@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.ts';
-import { toUser, userFromRow } from '../db/mappers.ts';
+import { toUser } from '../db/mappers.ts';
 import type { HotPath } from '../db/hot.ts';
 import type { Clock } from '../domain/time.ts';
 import type { User } from '../domain/types.ts';
@@ -29,7 +29,7 @@ export class UserService {
     // every update passes here: read on the hot path, write only when something changed
     const existing = this.deps.hot.userByTelegramId(person.id);
     if (existing && existing.displayName === displayName && existing.unreachableAt === null && (!isConfiguredAdmin || existing.role === 'admin')) {
-      return userFromRow(existing);
+      return toUser(existing);
     }
     const now = clock.now();
     const row = await db.user.upsert({
