@@ -295,15 +295,15 @@ export class ReportService {
         default:
           break;
       }
-      if (extras.photoFileId) await tx.attachment.create({ data: { reportId: current.id, kind: 'resolution_photo', fileId: extras.photoFileId, createdAt: now } });
-      if (extras.voiceFileId) await tx.attachment.create({ data: { reportId: current.id, kind: 'resolution_voice', fileId: extras.voiceFileId, durationSec: extras.voiceDuration ?? null, createdAt: now } });
+      if (action.kind === 'resolve' && extras.photoFileId) await tx.attachment.create({ data: { reportId: current.id, kind: 'resolution_photo', fileId: extras.photoFileId, createdAt: now } });
+      if (action.kind === 'resolve' && extras.voiceFileId) await tx.attachment.create({ data: { reportId: current.id, kind: 'resolution_voice', fileId: extras.voiceFileId, durationSec: extras.voiceDuration ?? null, createdAt: now } });
       const row = await tx.report.update({ where: { id: current.id }, data, include: REPORT_INCLUDE });
       const eventKind = action.kind === 'assign' ? (current.ownerId === null ? 'assigned' : 'handed_over') : action.kind === 'ask' ? 'question' : action.kind === 'answer' ? 'answer' : 'transition';
       await tx.reportEvent.create({
         data: { reportId: current.id, kind: eventKind, actorId, fromStatus: decision.from, toStatus: decision.to, note: decision.note, at: now },
       });
       const updated = toReport(row);
-      await owe(tx, await this.noticesFor(tx, current.status, updated, action, actorId, extras, now), now);
+      await owe(tx, withRecordings(await this.noticesFor(tx, current.status, updated, action, actorId, now), updated, extras, now), now);
       return updated;
     });
     this.deps.onOwed();
@@ -311,7 +311,7 @@ export class ReportService {
   }
 
   /** Messages a transition owes: the reporter hears about progress, the owner about answers. */
-  private async noticesFor(tx: Tx, from: Status, report: Report, action: Action, actorId: number | null, extras: ActExtras, now: Date): Promise<OwedMessage[]> {
+  private async noticesFor(tx: Tx, from: Status, report: Report, action: Action, actorId: number | null, now: Date): Promise<OwedMessage[]> {
     const { notices } = this.deps;
     // nobody is told about their own action (a cadre who filed for a household and works on it)
     const reporterSide = (await this.reporterSide(tx, report)).filter((r) => r.user?.id !== actorId || action.kind === 'resolve');
@@ -339,9 +339,7 @@ export class ReportService {
       }
       case 'answer': {
         if (!ownerRecipient) return [];
-        const relayed = [notices.update(ownerRecipient, 'notify:answer', report, now, { note: action.answer }, (r) => openKeyboard(report, r))];
-        if (extras.voiceFileId) relayed.push({ chatId: ownerRecipient.chatId, method: 'sendVoice', params: { voice: extras.voiceFileId, caption: `#${report.number}` }, notBefore: now });
-        return relayed;
+        return [notices.update(ownerRecipient, 'notify:answer', report, now, { note: action.answer }, (r) => openKeyboard(report, r))];
       }
       case 'resolve': {
         const out: OwedMessage[] = [];
@@ -357,8 +355,6 @@ export class ReportService {
                 })
               : undefined),
           );
-          if (extras.photoFileId) out.push({ chatId: r.chatId, method: 'sendPhoto', params: { photo: extras.photoFileId, caption: `#${report.number}` }, notBefore: now });
-          if (extras.voiceFileId) out.push({ chatId: r.chatId, method: 'sendVoice', params: { voice: extras.voiceFileId, caption: `#${report.number}` }, notBefore: now });
         });
         return out;
       }
@@ -418,6 +414,24 @@ export class ReportService {
     const leaders = await tx.user.findMany({ where: { role: { in: ['leader', 'admin'] } } });
     return leaders.flatMap((l) => notices.reportForStaff(notices.recipientOf(toUser(l)), key, report, { reporter, owner: null }, now));
   }
+}
+
+/**
+ * A note given as a voice message (a question, an answer, a reason, a resolution) or a photo of
+ * the result: sent to each chat that gets the text, right after it.
+ */
+function withRecordings(messages: OwedMessage[], report: Report, extras: ActExtras, now: Date): OwedMessage[] {
+  if (!extras.voiceFileId && !extras.photoFileId) return messages;
+  const caption = `#${report.number}`;
+  return messages.flatMap((m) =>
+    m.method !== 'sendMessage'
+      ? [m]
+      : [
+          m,
+          ...(extras.photoFileId ? [{ chatId: m.chatId, method: 'sendPhoto' as const, params: { photo: extras.photoFileId, caption }, notBefore: now }] : []),
+          ...(extras.voiceFileId ? [{ chatId: m.chatId, method: 'sendVoice' as const, params: { voice: extras.voiceFileId, caption }, notBefore: now }] : []),
+        ],
+  );
 }
 
 /** A button that opens the report with the buttons its reader may press now. */

@@ -115,12 +115,13 @@ describe('the life of a report', () => {
     expect(resolved.text).toContain('已清洗水井并消毒');
     await villager.waitForMessage((m) => m.kind === 'photo');
 
-    // not satisfied: reopened, owner told
+    // not satisfied, said by voice: reopened, and the owner hears the recording
     villager.pressButton(resolved, '😞 ياق');
     await villager.waitForMessage(/قىسقىچە يېزىڭ/);
-    villager.sendText('سۇ يەنىلا لاي');
+    villager.sendVoice({ duration: 6 });
     await villager.waitForMessage(/قايتا ئېچىلدى/);
-    await cadre.waitForMessage(/不满意.*سۇ يەنىلا لاي/s);
+    await cadre.waitForMessage(/不满意.*🎤/s);
+    await cadre.waitForMessage((m) => m.kind === 'voice');
     expect((await h.app.services.reports.byNumber(1))?.status).toBe('reopened');
 
     // resolved again, and this time satisfied

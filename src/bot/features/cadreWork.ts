@@ -9,6 +9,7 @@ import { Refused } from '../../services/errors.ts';
 import { daysOverdue, isOverdue } from '../../domain/time.ts';
 import { truncate } from '../../i18n/text.ts';
 import type { Report } from '../../domain/types.ts';
+import type { ActExtras } from '../../services/reports.ts';
 
 /** What the bot is waiting for from one person, outside the report draft. */
 export type Prompt =
@@ -45,6 +46,11 @@ function noteOf(message: Message): { note: string; voiceFileId?: string; voiceDu
   return null;
 }
 
+/** The voice message behind a note, to be relayed with it. */
+function recording(got: { voiceFileId?: string; voiceDuration?: number }): ActExtras {
+  return got.voiceFileId ? { voiceFileId: got.voiceFileId, voiceDuration: got.voiceDuration } : {};
+}
+
 /**
  * A message that answers a pending prompt (a question, a note, a reason). Returns false when
  * the message is not for the prompt, so the report draft may take it.
@@ -77,12 +83,12 @@ export async function handlePromptMessage(ctx: BotContext, message: Message): Pr
   switch (prompt.kind) {
     case 'ask':
       await services.drafts.clear(user.id, 'prompt');
-      await services.reports.act(user, prompt.number, { kind: 'ask', question: got.note });
+      await services.reports.act(user, prompt.number, { kind: 'ask', question: got.note }, recording(got));
       await say(ctx, t('cadre:question_sent', { ref }));
       return true;
     case 'answer':
       await services.drafts.clear(user.id, 'prompt');
-      await services.reports.act(user, prompt.number, { kind: 'answer', answer: got.note }, { voiceFileId: got.voiceFileId, voiceDuration: got.voiceDuration });
+      await services.reports.act(user, prompt.number, { kind: 'answer', answer: got.note }, recording(got));
       await say(ctx, t('cadre:answer_sent', { ref }));
       return true;
     case 'resolve_note':
@@ -92,10 +98,10 @@ export async function handlePromptMessage(ctx: BotContext, message: Message): Pr
     case 'reason':
       await services.drafts.clear(user.id, 'prompt');
       if (prompt.action === 'not_satisfied') {
-        await services.reports.act(user, prompt.number, { kind: 'not_satisfied', reason: got.note });
+        await services.reports.act(user, prompt.number, { kind: 'not_satisfied', reason: got.note }, recording(got));
         await say(ctx, t('cadre:reopened_thanks', { ref }));
       } else {
-        await services.reports.act(user, prompt.number, { kind: prompt.action, reason: got.note });
+        await services.reports.act(user, prompt.number, { kind: prompt.action, reason: got.note }, recording(got));
         await say(ctx, t('cadre:closed_with_reason', { ref }));
       }
       return true;
