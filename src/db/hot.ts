@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { databaseFileUrl } from './url.ts';
 
@@ -110,5 +110,28 @@ export class HotPath {
 
   close(): void {
     this.sqlite.close();
+  }
+
+  /**
+   * Reads a large result in chunks on a connection of its own, yielding to the event loop
+   * between chunks, so that a scan over a million reports never stops the bot for long.
+   * (An open iterator keeps its connection busy, hence the separate, read-only one.)
+   */
+  async *scan<T>(sql: string, params: readonly unknown[], chunk = 2000): AsyncGenerator<T[]> {
+    const reader = new Database(this.sqlite.name, { readonly: true, fileMustExist: true });
+    try {
+      let rows: T[] = [];
+      for (const row of reader.prepare(sql).iterate(...params)) {
+        rows.push(row as T);
+        if (rows.length >= chunk) {
+          yield rows;
+          rows = [];
+          await setImmediate();
+        }
+      }
+      if (rows.length > 0) yield rows;
+    } finally {
+      reader.close();
+    }
   }
 }

@@ -86,7 +86,7 @@ export function createServices(o: ServiceOptions): Services {
     users: new UserService({ db, hot, clock, adminIds: config.ADMIN_TELEGRAM_IDS }),
     catalog,
     admin: new AdminService({ db, clock }),
-    jobs: new JobService({ db, catalog, notices, settings, reports, drafts, invites, updates, timeZone, quietHours, escalateAfterDays: config.ESCALATE_AFTER_DAYS, onOwed }),
+    jobs: new JobService({ db, hot, catalog, notices, settings, reports, drafts, invites, updates, timeZone, quietHours, escalateAfterDays: config.ESCALATE_AFTER_DAYS, onOwed }),
     exports: new ExportService({ db, catalog, texts, timeZone }),
     // Process liveness is a matter of real time, whatever time the ledger is run at (the jobs
     // CLI runs "as of --at", tests pin the ledger's clock).
