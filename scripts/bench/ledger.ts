@@ -67,6 +67,17 @@ export async function openLedger(url: string): Promise<Ledger> {
     LOG_LEVEL: 'silent',
   });
   const services = createServices({ db, clock: fixedClock, texts: new Texts(), config });
+  // the reminder scan runs on the hot path's chunked reader: record it like the Prisma queries
+  const scan = services.hot.scan.bind(services.hot);
+  services.hot.scan = async function* <T>(sql: string, params: readonly unknown[], chunk?: number): AsyncGenerator<T[]> {
+    const t0 = performance.now();
+    let rows = 0;
+    for await (const part of scan<T>(sql, params, chunk)) {
+      rows += part.length;
+      yield part;
+    }
+    queries.push({ sql, args: [...params], ms: performance.now() - t0, rows });
+  };
   const raw = new Database(url.slice('file:'.length), { readonly: true, fileMustExist: true });
   return {
     db,
