@@ -112,7 +112,7 @@ export class ReportService {
         include: REPORT_INCLUDE,
       });
       const report = toReport(row);
-      await owe(tx, await this.ownerOrQueueNotice(tx, report, 'notify:new_assigned', now), now);
+      await owe(tx, await this.ownerOrQueueNotice(tx, report, { owner: 'notify:new_assigned', queue: 'notify:queue_new' }, now), now);
       return { report, created: true };
     });
     if (result.created) this.deps.onOwed();
@@ -320,9 +320,9 @@ export class ReportService {
     const toReporters = (key: string, note?: string) => reporterSide.map((r) => notices.update(r, key, report, now, note !== undefined ? { note } : {}));
     switch (action.kind) {
       case 'assign':
-        return this.ownerOrQueueNotice(tx, report, from === 'new' ? 'notify:new_assigned' : 'notify:handed_over', now);
+        return this.ownerOrQueueNotice(tx, report, { owner: from === 'new' ? 'notify:new_assigned' : 'notify:handed_over', queue: 'notify:queue_new' }, now);
       case 'unassign':
-        return this.ownerOrQueueNotice(tx, report, 'notify:back_to_queue', now);
+        return this.ownerOrQueueNotice(tx, report, { owner: 'notify:back_to_queue', queue: 'notify:back_to_queue' }, now);
       case 'acknowledge':
         return toReporters('notify:acknowledged');
       case 'start':
@@ -363,7 +363,7 @@ export class ReportService {
       case 'not_satisfied':
         return ownerRecipient
           ? [notices.update(ownerRecipient, 'notify:reporter_not_satisfied', report, now, { note: action.reason }, (r) => openKeyboard(report, r))]
-          : this.ownerOrQueueNotice(tx, report, 'notify:reopened_unowned', now);
+          : this.ownerOrQueueNotice(tx, report, { owner: 'notify:reopened_unowned', queue: 'notify:reopened_unowned' }, now);
       case 'no_answer':
         return [];
       case 'reject':
@@ -397,8 +397,11 @@ export class ReportService {
     });
   }
 
-  /** The owner's card for a report; without an owner, the leaders' queue (their group, or each leader). */
-  async ownerOrQueueNotice(tx: Tx, report: Report, headlineKey: string, now: Date): Promise<OwedMessage[]> {
+  /**
+   * The owner's card for a report, headed by `headlines.owner`; without an owner, the leaders'
+   * queue (their group, or each leader), headed by `headlines.queue`.
+   */
+  async ownerOrQueueNotice(tx: Tx, report: Report, headlines: { owner: string; queue: string }, now: Date): Promise<OwedMessage[]> {
     const { notices, settings } = this.deps;
     const reporterRow = await tx.user.findUnique({ where: { id: report.reporterId } });
     const reporter = reporterRow ? toUser(reporterRow) : null;
@@ -406,10 +409,10 @@ export class ReportService {
       const ownerRow = await tx.user.findUnique({ where: { id: report.ownerId } });
       if (!ownerRow) return [];
       const owner = toUser(ownerRow);
-      return notices.reportForStaff(notices.recipientOf(owner), headlineKey, report, { reporter, owner }, now);
+      return notices.reportForStaff(notices.recipientOf(owner), headlines.owner, report, { reporter, owner }, now);
     }
     const group = await settings.leadersGroup(tx);
-    const key = 'notify:queue_new';
+    const key = headlines.queue;
     if (group) return notices.reportForStaff({ chatId: group.chatId, locale: group.locale }, key, report, { reporter, owner: null }, now);
     const leaders = await tx.user.findMany({ where: { role: { in: ['leader', 'admin'] } } });
     return leaders.flatMap((l) => notices.reportForStaff(notices.recipientOf(toUser(l)), key, report, { reporter, owner: null }, now));
