@@ -1,3 +1,4 @@
+import { Prng } from '../../tests/standin/limits.ts';
 /** Small helpers shared by the benchmark phases: statistics, timing, memory sampling, gc. */
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -79,19 +80,8 @@ export function rssSampler(everyMs = 10): {
   };
 }
 
-/** Deterministic PRNG (mulberry32) so seeded databases are the same on every machine. */
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+/** The stand-in's seeded PRNG, with helpers, so seeded databases are the same on every machine. */
+export class Rng extends Prng {
   int(lo: number, hiInclusive: number): number {
     return lo + Math.floor(this.next() * (hiInclusive - lo + 1));
   }

@@ -49,7 +49,7 @@ export class Texts {
       fallbackLng: false,
       supportedLngs: [...LOCALES],
       ns: Object.keys(resources.en ?? {}),
-      defaultNS: 'common',
+      defaultNS: 'report',
       // Values are escaped by `forLocale` below, where the language is known.
       interpolation: { escapeValue: false },
       returnNull: false,

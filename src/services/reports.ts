@@ -166,17 +166,6 @@ export class ReportService {
     }));
   }
 
-  /** The user's own reports (filed or joined), newest first. */
-  async mine(user: User, limit = 20): Promise<Report[]> {
-    const rows = await this.deps.db.report.findMany({
-      where: { OR: [{ reporterId: user.id }, { followers: { some: { userId: user.id } } }] },
-      orderBy: { number: 'desc' },
-      take: limit,
-      include: REPORT_INCLUDE,
-    });
-    return rows.map(toReport);
-  }
-
   /** Open reports owned by a cadre, the oldest due first. */
   async tasks(owner: User, limit = 30): Promise<Report[]> {
     const rows = await this.deps.db.report.findMany({

@@ -5,17 +5,12 @@ import { toUser } from '../../src/db/mappers.ts';
 import { startDraft } from '../../src/domain/draft.ts';
 import type { TestClock } from './clock.ts';
 import { HOUR_MS } from '../../src/domain/time.ts';
+import { Prng } from '../standin/limits.ts';
 
-/** A small deterministic PRNG (mulberry32), so a simulated ledger is the same every run. */
+/** The stand-in's seeded PRNG as a function, so a simulated ledger is the same every run. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const source = new Prng(seed);
+  return () => source.next();
 }
 
 /**
