@@ -171,19 +171,9 @@ interface Injection {
   times: number;
 }
 
-interface MessageInit {
-  kind: BotMessageKind;
-  text: string;
-  entities: Entity[];
-  parse_mode?: string;
-  reply_markup?: Record<string, unknown>;
-  file?: StoredFile;
-  location?: { latitude: number; longitude: number };
-  content?: Record<string, unknown>;
-  replyToMessageId?: number;
-  mediaType?: 'photo' | 'document' | 'video' | 'audio';
-  mediaGroupId?: string;
-}
+/** What a new bot message starts with: the fields of BotMessage the sender sets. */
+type MessageInit = Pick<BotMessage, 'kind' | 'text' | 'entities' | 'parse_mode' | 'reply_markup' | 'file' | 'location' | 'replyToMessageId' | 'mediaType' | 'mediaGroupId'> &
+  Partial<Pick<BotMessage, 'content'>>;
 
 /** Methods that send or edit messages: subject to flood limits and failure injection. */
 const SENDING_METHODS = new Set([
