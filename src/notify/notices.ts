@@ -3,7 +3,7 @@ import type { Locale, Texts } from '../i18n/index.ts';
 import type { OwedMessage } from './outbox.ts';
 import { reportRef } from '../i18n/format.ts';
 import { html } from '../i18n/text.ts';
-import { actionKeyboard, reportButtonData, reportCard, reporterLabel, userText, type InlineKeyboard, type Reader } from './render.ts';
+import { actionKeyboard, reportCard, reporterLabel, userText, type InlineKeyboard, type Reader } from './render.ts';
 import { availableActions } from '../domain/lifecycle.ts';
 
 /** Someone (a person, or the leaders' group) the bot owes a message. */
@@ -37,14 +37,9 @@ export class Notices {
     const r = this.reader(to.locale);
     const card = reportCard(report, r, now, { reporter: reporterLabel(report, people.reporter, r), owner: people.owner?.displayName ?? null });
     const text = `${r.t(headlineKey, { ref: reportRef(report.number), ...extra })}\n\n${card}`;
-    const actions = to.user ? availableActions(report, { kind: 'user', userId: to.user.id, role: to.user.role }) : [];
-    let keyboard = actionKeyboard(report.number, actions, r);
-    if (!to.user || to.user.role === 'leader' || to.user.role === 'admin') {
-      // the leaders' queue: assign from the group, or open the report
-      if (report.ownerId === null) {
-        keyboard = { inline_keyboard: [[{ text: r.t('buttons:assign'), callback_data: reportButtonData(report.number, 'assign') }], ...(keyboard?.inline_keyboard ?? [])] };
-      }
-    }
+    // the leaders' group has no single reader: anyone answered there is a leader (the group gate)
+    const actor = to.user ? { kind: 'user' as const, userId: to.user.id, role: to.user.role } : { kind: 'user' as const, userId: 0, role: 'leader' as const };
+    const keyboard = actionKeyboard(report, availableActions(report, actor), r);
     return [this.message(to, { text, keyboard }, now), ...this.media(to, report, now)];
   }
 

@@ -106,12 +106,15 @@ const OWNER_ACTIONS: ReadonlyArray<[ActionKind, string]> = [
   ['reject', 'reject'],
 ];
 
-/** Buttons for the actions the reader may take now, two per row. */
-export function actionKeyboard(number: number, actions: readonly ActionKind[], reader: Reader): InlineKeyboard | undefined {
-  const buttons = OWNER_ACTIONS.filter(([kind]) => actions.includes(kind)).map(([, op]) => ({
-    text: reader.t(`buttons:${op}`),
-    callback_data: reportButtonData(number, op),
-  }));
+/**
+ * Buttons for the actions the reader may take now, two per row. Giving a report an owner is
+ * "assign" while it has none (the leaders' queue) and "hand over" once it has one.
+ */
+export function actionKeyboard(report: Pick<Report, 'number' | 'ownerId'>, actions: readonly ActionKind[], reader: Reader): InlineKeyboard | undefined {
+  const buttons = OWNER_ACTIONS.filter(([kind]) => actions.includes(kind)).map(([kind, op]) => {
+    const shown = kind === 'assign' && report.ownerId === null ? 'assign' : op;
+    return { text: reader.t(`buttons:${shown}`), callback_data: reportButtonData(report.number, shown) };
+  });
   if (buttons.length === 0) return undefined;
   const rows: InlineButton[][] = [];
   for (let i = 0; i < buttons.length; i += 2) rows.push(buttons.slice(i, i + 2));

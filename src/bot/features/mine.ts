@@ -21,11 +21,7 @@ export async function showReport(ctx: BotContext, number: number): Promise<void>
   const unreachable = isStaffView && view.reporter?.unreachableAt && !report.anonymous ? `\n${t('report:reporter_unreachable')}` : '';
   const text = `${reportCard(report, reader, services.clock.now(), who)}${unreachable}\n\n${t('history:title')}\n${history}`;
   const actions = availableActions(report, { kind: 'user', userId: user.id, role: user.role });
-  const keyboard = actionKeyboard(report.number, actions, reader)?.inline_keyboard ?? [];
-  if (report.ownerId === null && (user.role === 'leader' || user.role === 'admin') && report.status === 'new') {
-    keyboard.unshift([{ text: t('buttons:assign'), callback_data: reportButtonData(report.number, 'assign') }]);
-  }
-  await say(ctx, text, keyboard.length > 0 ? inline(keyboard) : undefined);
+  await say(ctx, text, actionKeyboard(report, actions, reader));
 }
 
 /** /my lists the user's own reports; /status N shows one with its history. */
