@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Telegram } from 'telegraf';
 import { pino } from 'pino';
-import { BotApiStandIn } from '../../tests/standin/server.ts';
+import { BotApiStandIn } from '../../src/emulator/server.ts';
 import { applyMigrations } from '../../src/db/migrate.ts';
 import { openDatabase } from '../../src/db/client.ts';
 import { owe, type OwedMessage } from '../../src/notify/outbox.ts';

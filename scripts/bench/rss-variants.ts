@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BotApiStandIn } from '../../tests/standin/server.ts';
+import { BotApiStandIn } from '../../src/emulator/server.ts';
 import { median } from './util.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

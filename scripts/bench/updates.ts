@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BotApiStandIn, type ScriptedUser } from '../../tests/standin/server.ts';
+import { BotApiStandIn, type ScriptedUser } from '../../src/emulator/server.ts';
 import { Texts } from '../../src/i18n/index.ts';
 import { plainText } from '../../src/i18n/text.ts';
 import type { ChildInit, ChildMemory } from './child.ts';

@@ -1,4 +1,4 @@
-import { Prng } from '../../tests/standin/limits.ts';
+import { Prng } from '../../src/emulator/limits.ts';
 /** Small helpers shared by the benchmark phases: statistics, timing, memory sampling, gc. */
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';

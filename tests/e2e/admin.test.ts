@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buttons, type BotMessage, type ScriptedUser } from '../standin/server.ts';
+import { buttons, type BotMessage, type ScriptedUser } from '../../src/emulator/server.ts';
 import { ADMIN_ID, startHarness, type Harness } from '../support/app.ts';
 import { SeedFile } from '../../src/services/admin.ts';
 

@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buttons, findButton, type ScriptedUser } from '../standin/server.ts';
+import { buttons, findButton, type ScriptedUser } from '../../src/emulator/server.ts';
 import { ADMIN_ID, startHarness, type Harness } from '../support/app.ts';
 import { TestClock } from '../support/clock.ts';
 import { jobsCli } from '../../src/jobs/cli.ts';

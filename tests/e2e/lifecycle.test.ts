@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buttons, findButton, type BotMessage } from '../standin/server.ts';
+import { buttons, findButton, type BotMessage } from '../../src/emulator/server.ts';
 import { ADMIN_ID, startHarness, type Harness } from '../support/app.ts';
-import type { ScriptedUser } from '../standin/server.ts';
+import type { ScriptedUser } from '../../src/emulator/server.ts';
 
 const hasButtons = (m: BotMessage) => buttons(m).length > 0;
 const inviteCode = (m: BotMessage) => /start=(inv_[\w-]+)/.exec(m.text)?.[1] ?? '';

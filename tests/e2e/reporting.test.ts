@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buttons, findButton, type BotMessage } from '../standin/server.ts';
+import { buttons, findButton, type BotMessage } from '../../src/emulator/server.ts';
 import { startHarness, type Harness } from '../support/app.ts';
 
 const FSI = '\u2068';

@@ -13,7 +13,7 @@ import { openDatabase, type Db } from '../../src/db/client.ts';
 import { applyMigrations } from '../../src/db/migrate.ts';
 import { jobsCli } from '../../src/jobs/cli.ts';
 import { SCHEDULER_LEASE } from '../../src/jobs/scheduler.ts';
-import { BotApiStandIn } from '../standin/server.ts';
+import { BotApiStandIn } from '../../src/emulator/server.ts';
 import { tempDatabaseUrl } from '../support/app.ts';
 import { reportNumbersIn, seedOverdueLedger, type SeededLedger } from '../support/ledger.ts';
 

@@ -8,7 +8,7 @@ import { applyMigrations } from '../../src/db/migrate.ts';
 import { systemClock } from '../../src/domain/time.ts';
 import { OutboxDispatcher } from '../../src/notify/dispatcher.ts';
 import { owe, type OwedMessage } from '../../src/notify/outbox.ts';
-import { BotApiStandIn } from '../standin/server.ts';
+import { BotApiStandIn } from '../../src/emulator/server.ts';
 
 const logger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
 

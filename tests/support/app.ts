@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BotApiStandIn } from '../standin/server.ts';
+import { BotApiStandIn } from '../../src/emulator/server.ts';
 import { startApp, type App } from '../../src/main.ts';
 import { TestClock } from './clock.ts';
 import { pino } from 'pino';

@@ -5,7 +5,7 @@ import { toUser } from '../../src/db/mappers.ts';
 import { startDraft } from '../../src/domain/draft.ts';
 import type { TestClock } from './clock.ts';
 import { HOUR_MS } from '../../src/domain/time.ts';
-import { Prng } from '../standin/limits.ts';
+import { Prng } from '../../src/emulator/limits.ts';
 
 /** The stand-in's seeded PRNG as a function, so a simulated ledger is the same every run. */
 export function prng(seed: number): () => number {

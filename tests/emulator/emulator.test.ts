@@ -4,9 +4,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Markup, Telegraf, TelegramError } from 'telegraf';
 import type { Update } from 'telegraf/types';
 
-import { BotApiStandIn, buttons, findButton } from './server.ts';
-import { parseHtml, parseMarkdownV2 } from './entities.ts';
-import type { ScriptedUser } from './server.ts';
+import { BotApiStandIn, buttons, findButton } from '../../src/emulator/server.ts';
+import { parseHtml, parseMarkdownV2 } from '../../src/emulator/entities.ts';
+import type { ScriptedUser } from '../../src/emulator/server.ts';
 
 let s: BotApiStandIn;
 let bot: Telegraf;
