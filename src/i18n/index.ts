@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import i18next, { type i18n as I18n, type Resource } from 'i18next';
-import { Html, escapeHtml, isolate } from './text.ts';
+import { Html, escapeHtml, isolate, isolateCommands, rtlLines, withoutRlm } from './text.ts';
 
 export const LOCALES = ['ug', 'zh', 'en'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -37,6 +37,21 @@ export function readLocaleFiles(dir: string = LOCALES_DIR): Resource {
   return resources;
 }
 
+type Tree = { [key: string]: unknown };
+const mapStrings = (tree: Tree, f: (text: string) => string): Tree =>
+  Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, typeof v === 'string' ? f(v) : v && typeof v === 'object' ? mapStrings(v as Tree, f) : v]));
+
+/**
+ * The templates as right-to-left readers get them: every slash command isolated. Done here, once,
+ * rather than with invisible characters in the locale files, so that every namespace (also those
+ * added later) is covered and translators edit plain text.
+ */
+function forRtlReaders(resources: Resource): Resource {
+  return Object.fromEntries(
+    Object.entries(resources).map(([lng, namespaces]) => [lng, isRtl(lng as Locale) ? (mapStrings(namespaces as Tree, isolateCommands) as Resource[string]) : namespaces]),
+  );
+}
+
 /** All texts of the product, in every language, loaded once. */
 export class Texts {
   private readonly i18n: I18n;
@@ -44,7 +59,7 @@ export class Texts {
   constructor(resources: Resource = readLocaleFiles()) {
     this.i18n = i18next.createInstance();
     void this.i18n.init({
-      resources,
+      resources: forRtlReaders(resources),
       initAsync: false,
       fallbackLng: false,
       supportedLngs: [...LOCALES],
@@ -59,6 +74,8 @@ export class Texts {
   /**
    * The translator for one language. Interpolated strings and numbers are HTML-escaped and,
    * in Uyghur, wrapped in directional isolates; pass `html(...)` for trusted markup.
+   * In Uyghur every line of the result starts with a right-to-left mark (see `rtlLines`), and a
+   * rendered piece passed back in (a status, a rate) loses its marks so that only line starts carry one.
    */
   forLocale(locale: Locale): T {
     const fixed = this.i18n.getFixedT(locale);
@@ -66,12 +83,13 @@ export class Texts {
     return (key, vars = {}) => {
       const prepared: Record<string, string | number> = {};
       for (const [name, value] of Object.entries(vars)) {
-        if (value instanceof Html) prepared[name] = value.html;
+        if (value instanceof Html) prepared[name] = rtl ? withoutRlm(value.html) : value.html;
         else if (name === 'count' && typeof value === 'number') prepared[name] = value;
-        else prepared[name] = rtl ? isolate(escapeHtml(String(value))) : escapeHtml(String(value));
+        else prepared[name] = rtl ? isolate(escapeHtml(withoutRlm(String(value)))) : escapeHtml(String(value));
       }
       if (!this.i18n.exists(key, { lng: locale, ...prepared })) throw new Error(`Missing translation ${locale}:${key}`);
-      return fixed(key, prepared);
+      const text = fixed(key, prepared);
+      return rtl ? rtlLines(text) : text;
     };
   }
 

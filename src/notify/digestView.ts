@@ -1,7 +1,7 @@
 import type { DigestFigures, GroupFigures } from '../services/digest.ts';
 import type { Rate } from '../domain/rates.ts';
 import type { NameIndex } from '../services/catalog.ts';
-import { categoryName, formatDate, placeName, reportRef } from '../i18n/format.ts';
+import { categoryName, formatDate, formatRate, placeName, reportRef } from '../i18n/format.ts';
 import { html, plainText, splitMessage } from '../i18n/text.ts';
 import { reportButtonData, type InlineKeyboard, type Reader } from './render.ts';
 import { DAY_MS, HOUR_MS } from '../domain/time.ts';
@@ -24,7 +24,7 @@ const RANK = 5;
 /** A digest in one language: never a reporter's name, only numbers, categories, villages and owners. */
 export async function renderDigest(f: DigestFigures, names: DigestLookups, r: Reader): Promise<DigestRendering> {
   const { t } = r;
-  const pct = (x: Rate) => (x.value === null ? t('digest:no_data') : t('digest:rate_value', { percent: Math.round(x.value * 100), n: x.numerator, d: x.denominator }));
+  const pct = (x: Rate) => formatRate(x, r.locale, t).html;
   const delta = (now: number, before: number) => (now > before ? `▲${now - before}` : now < before ? `▼${before - now}` : '＝');
   const duration = (ms: number | null) =>
     ms === null ? t('digest:no_data') : ms < 2 * DAY_MS ? t('digest:hours', { value: (ms / HOUR_MS).toFixed(1) }) : t('digest:days', { value: (ms / DAY_MS).toFixed(1) });

@@ -14,7 +14,7 @@ import {
   type ReportDraft,
 } from '../../domain/draft.ts';
 import { isStaff } from '../../domain/lifecycle.ts';
-import { categoryName, formatDateTime, placeName, reportRef } from '../../i18n/format.ts';
+import { categoryName, formatDateTime, pagerButtons, placeName, reportRef } from '../../i18n/format.ts';
 import { html } from '../../i18n/text.ts';
 import { reportCard, userText } from '../../notify/render.ts';
 import { handlePromptMessage } from './cadreWork.ts';
@@ -80,9 +80,11 @@ async function prompt(ctx: BotContext, d: ReportDraft, page = 0): Promise<void> 
       const pages = Math.max(1, Math.ceil(villages.length / PLACES_PER_PAGE));
       const current = Math.min(Math.max(0, page), pages - 1);
       const shown = villages.slice(current * PLACES_PER_PAGE, (current + 1) * PLACES_PER_PAGE);
-      const nav = [];
-      if (current > 0) nav.push({ text: '◀', callback_data: data(d, 'pp', current - 1) });
-      if (current < pages - 1) nav.push({ text: '▶', callback_data: data(d, 'pp', current + 1) });
+      const nav = pagerButtons(
+        locale,
+        current > 0 ? (text) => ({ text, callback_data: data(d, 'pp', current - 1) }) : null,
+        current < pages - 1 ? (text) => ({ text, callback_data: data(d, 'pp', current + 1) }) : null,
+      );
       const key = d.location ? 'report:location_received' : villages.length > 0 ? 'report:ask_place' : 'report:ask_place_no_villages';
       await say(ctx, t(key), inline([
         ...grid(shown.map((v) => ({ text: placeName(v, locale), callback_data: data(d, 'p', v.id) })), 2),
