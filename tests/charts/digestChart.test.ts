@@ -45,8 +45,8 @@ function sample(locale: ChartLocale, seed = 1): DigestChartInput {
     byCategoryTitle: ug ? 'تۈرلەر بويىچە' : '按类别',
     trendTitle: ug ? 'يېقىنقى 8 ھەپتە' : '近8周趋势',
     legend: ug
-      ? { open: 'ئوچۇق', overdue: 'ۋاقتى ئۆتكەن', resolved: 'ھەل قىلىندى', created: 'يېڭى' }
-      : { open: '未办结', overdue: '已超期', resolved: '已解决', created: '新建' },
+      ? { open: 'ھەل قىلىنمىغان', overdue: 'مۆھلىتى ئۆتكەن', resolved: 'ھەل قىلىندى', created: 'يېڭى' }
+      : { open: '未办结', overdue: '已超期', resolved: '已办结', created: '新增' },
     noData: ug ? 'سانلىق مەلۇمات يوق' : '暂无数据',
     byCategory: labels.map((label, i) => ({
       label,

@@ -22,7 +22,7 @@ describe('administration', () => {
     admin.sendText('/invite cadre');
     const link = await admin.waitForMessage(/一次性邀请链接/);
     cadre.sendText(`/start ${/start=(inv_[\w-]+)/.exec(link.text)![1]}`);
-    await cadre.waitForMessage(/خۇش كەپسىز/);
+    await cadre.waitForMessage(/خۇش كەلدىڭىز/);
 
     admin.sendText('/addvillage');
     await admin.waitForMessage(/添加村：/);

@@ -123,8 +123,8 @@ describe('leaders', () => {
     expect(width).toBe(1200);
     expect(height).toBeGreaterThan(400);
     expect(height).toBeLessThan(1400);
-    const ug = await group.waitForMessage(/ئىنكاس نىسبىتى/);
-    expect(ug.text.replace(/[\u2068\u2069]/g, '')).toContain('ئىنكاس نىسبىتى (24 سائەت ئىچىدە قوبۇل قىلىنغان): %50 (2/4)');
+    const ug = await group.waitForMessage(/ۋاقتىدا قوبۇل قىلىش نىسبىتى/);
+    expect(ug.text.replace(/[\u200F\u2066-\u2069]/g, '')).toContain('ۋاقتىدا قوبۇل قىلىش نىسبىتى (24 سائەت ئىچىدە قوبۇل قىلىنغان): %50 (2/4)');
     expect(ug.text).not.toContain('Ayshem');
 
     // the same digest privately, in Chinese, with every figure
@@ -133,9 +133,9 @@ describe('leaders', () => {
     await leader.waitForMessage((m) => m.kind === 'photo');
     const zh = await leader.waitForMessage(/三率/);
     // new A B C D G; open B C D E; overdue C E; resolved A B G; closed A
-    expect(zh.text).toMatch(/新建5（▲\d+）· 未办结4（[▲▼＝]\d*）· 已超期2（[▲▼＝]\d*）· 已解决3（▲3）· 已办结1（▲1）/);
+    expect(zh.text).toMatch(/新增5（▲\d+）· 未办结4（[▲▼＝]\d*）· 已超期2（[▲▼＝]\d*）· 已办结3（▲3）· 已结案1（▲1）/);
     expect(zh.text).toContain('响应率（24小时内受理）：50%（2/4）'); // A and G within 24 h; B late; C never; D still has time
-    expect(zh.text).toContain('解决率（期限内解决）：67%（2/3）'); // due so far: A, C, G; A and G on time
+    expect(zh.text).toContain('按期办结率（期限内办结）：67%（2/3）'); // due so far: A, C, G; A and G on time
     expect(zh.text).toContain('满意率：50%（1/2）；未评价：0'); // A satisfied, B not
     expect(zh.text).toContain('#5 · 饮水 · 阿克苏村 · Memet · 超期6天');
     expect(zh.text).not.toContain('Ayshem');
@@ -160,10 +160,10 @@ describe('leaders', () => {
     await book.xlsx.load(file.bytes as unknown as ArrayBuffer);
     const sheet = book.worksheets[0]!;
     const header = (sheet.getRow(1).values as unknown[]).slice(1);
-    expect(header).toEqual(['编号', '反映时间', '村', '类别', '问题描述', '反映人', '负责人', '状态', '办理期限', '受理时间', '解决时间', '处理情况', '满意度']);
+    expect(header).toEqual(['编号', '反映时间', '村', '类别', '问题描述', '反映人', '负责人', '状态', '办理期限', '受理时间', '办结时间', '处理情况', '满意度']);
     expect(sheet.rowCount).toBe(8);
     const rows = await h.app.services.db.report.findMany({ orderBy: { id: 'asc' } });
-    const statusZh: Record<string, string> = { closed: '已办结', reopened: '重新办理', assigned: '已分派', in_progress: '处理中', rejected: '不予受理', resolved: '已解决' };
+    const statusZh: Record<string, string> = { closed: '已结案', reopened: '已退回重新办理', assigned: '已分派', in_progress: '处理中', rejected: '不予受理', resolved: '已办结（待评价）' };
     rows.forEach((r, i) => {
       const row = sheet.getRow(i + 2);
       expect(row.getCell(1).value).toBe(r.number);

@@ -3,6 +3,8 @@ import { buttons, findButton, type BotMessage } from '../../src/emulator/server.
 import { ADMIN_ID, startHarness, type Harness } from '../support/app.ts';
 import type { ScriptedUser } from '../../src/emulator/server.ts';
 
+/** Every line of a Uyghur text starts with a right-to-left mark (src/i18n), button labels too. */
+const RLM = '\u200F';
 const hasButtons = (m: BotMessage) => buttons(m).length > 0;
 const inviteCode = (m: BotMessage) => /start=(inv_[\w-]+)/.exec(m.text)?.[1] ?? '';
 
@@ -88,10 +90,10 @@ describe('the life of a report', () => {
     // question and relayed answer
     cadre.sendText('/status 1');
     const opened = await cadre.waitForMessage(/处理记录/);
-    cadre.pressButton(opened, '❓ 向反映人提问');
-    await cadre.waitForMessage(/请输入要问/);
+    cadre.pressButton(opened, '❓ 询问反映人');
+    await cadre.waitForMessage(/请输入要向#1反映人询问/);
     cadre.sendText('是哪一口井？东边还是西边？');
-    await cadre.waitForMessage(/问题已发送/);
+    await cadre.waitForMessage(/询问已发送/);
     const question = await villager.waitForMessage(/سورايدۇ/);
     expect(question.text).toContain('是哪一口井？东边还是西边？');
     villager.sendText('شەرق تەرەپتىكى قۇدۇق');
@@ -116,7 +118,7 @@ describe('the life of a report', () => {
     await villager.waitForMessage((m) => m.kind === 'photo');
 
     // not satisfied, said by voice: reopened, and the owner hears the recording
-    villager.pressButton(resolved, '😞 ياق');
+    villager.pressButton(resolved, `${RLM}😞 ياق`);
     await villager.waitForMessage(/قىسقىچە يېزىڭ/);
     villager.sendVoice({ duration: 6 });
     await villager.waitForMessage(/قايتا ئېچىلدى/);
@@ -131,7 +133,7 @@ describe('the life of a report', () => {
     cadre.sendText('更换了过滤器');
     cadre.pressButton(await cadre.waitForMessage(/照片/), '✅ 不加照片，完成');
     const resolvedAgain = await villager.waitForMessage(/ھەل قىلىندى.*更换了过滤器/s);
-    villager.pressButton(resolvedAgain, '😊 ھەئە، رازى');
+    villager.pressButton(resolvedAgain, `${RLM}😊 ھەئە، رازى`);
     await villager.waitForMessage(/رەھمەت!/);
     await cadre.waitForMessage(/表示满意/);
 
@@ -154,7 +156,7 @@ describe('the life of a report', () => {
   it('should send an unowned report to the leaders, who assign it with buttons', async () => {
     const cadre = h.standin.user({ id: 2101, firstName: 'Memet', languageCode: 'ug' });
     const leader = h.standin.user({ id: 2102, firstName: '张', languageCode: 'zh' });
-    await invite(cadre, 'cadre', /خۇش كەپسىز/);
+    await invite(cadre, 'cadre', /خۇش كەلدىڭىز/);
     await invite(leader, 'leader', /欢迎/);
     const villager = h.standin.user({ id: 2103, firstName: 'Tursun', languageCode: 'ug' });
     const filed = await reportWater(villager, 'سۇ يوق');
@@ -205,7 +207,7 @@ describe('the life of a report', () => {
     cadre.pressButton(await cadre.waitForMessage(/照片/), '✅ 不加照片，完成');
     const ask = await cadre.waitForMessage(/回访后/);
     cadre.pressButton(ask, '😊 满意');
-    await cadre.waitForMessage(/谢谢！#1已办结/);
+    await cadre.waitForMessage(/谢谢！#1已结案/);
     expect(await h.app.services.reports.byNumber(1)).toMatchObject({ status: 'closed', satisfaction: 'satisfied', householdLabel: '14号 阿依古丽家' });
   });
 
@@ -239,7 +241,7 @@ describe('the life of a report', () => {
     cadre.sendVoice({ duration: 8 });
     cadre.pressButton(await cadre.waitForMessage(/照片/), '✅ 不加照片，完成');
     await cadre.waitForMessage(/#1已办结/);
-    const told = await second.waitForMessage(/#1已解决/);
+    const told = await second.waitForMessage(/#1已办结：/);
     expect(buttons(told)).toEqual([]); // only the reporter is asked for satisfaction
     await second.waitForMessage((m) => m.kind === 'voice');
     const asked = await first.waitForMessage(/رازىمۇسىز/);
@@ -250,7 +252,7 @@ describe('the life of a report', () => {
     const cadre = h.standin.user({ id: 2401, firstName: '王', languageCode: 'zh' });
     const other = h.standin.user({ id: 2402, firstName: 'Memet', languageCode: 'ug' });
     await invite(cadre, 'cadre', /欢迎/);
-    await invite(other, 'cadre', /خۇش كەپسىز/);
+    await invite(other, 'cadre', /خۇش كەلدىڭىز/);
     const cadreId = (await h.app.services.db.user.findUnique({ where: { telegramId: 2401n } }))!.id;
     await h.app.services.admin.setDefaultOwner((await h.app.services.catalog.categoryByCode('drinking_water'))!.id, cadreId);
     const villager = h.standin.user({ id: 2403, firstName: 'Ayshem', languageCode: 'ug' });
@@ -262,13 +264,13 @@ describe('the life of a report', () => {
     const close = async (number: number, choice: string, answer: string) => {
       cadre.sendText(`/status ${number}`);
       cadre.pressButton(await cadre.waitForMessage(/处理记录/), '🚫 不予受理／重复');
-      cadre.pressButton(await cadre.waitForMessage(/如何处理/), choice);
+      cadre.pressButton(await cadre.waitForMessage(/以什么理由结案/), choice);
       await cadre.waitForMessage(/请输入|哪个问题重复/);
       cadre.sendText(answer);
-      await cadre.waitForMessage(new RegExp(`#${number}已关闭`));
+      await cadre.waitForMessage(new RegExp(`#${number}已结案`));
     };
     await close(1, '🚫 不予受理', '这是私人水井，不属于公共服务');
-    expect((await villager.waitForMessage(/رەت قىلىندى/)).text).toContain('这是私人水井，不属于公共服务');
+    expect((await villager.waitForMessage(/قوبۇل قىلىنمىدى/)).text).toContain('这是私人水井，不属于公共服务');
     await close(2, '↪️ 非本单位职责', '请联系县水务局');
     expect((await villager.waitForMessage(/مەسئۇلىيىتىمىز ئەمەس/)).text).toContain('请联系县水务局');
     await close(3, '🔁 与其他问题重复', '#4');
@@ -283,9 +285,9 @@ describe('the life of a report', () => {
     cadre.pressButton(await cadre.waitForMessage(/交给谁负责/), /Memet/);
     await cadre.waitForMessage(/现由Memet负责/);
     const handed = await other.waitForMessage(/سىزگە ئۆتكۈزۈپ بېرىلدى/);
-    other.pressButton(handed, '🔁 ئۆتكۈزۈپ بېرىش');
-    other.pressButton(await other.waitForMessage(/كىم مەسئۇل بولسۇن/), /رەھبەرلەر ئۆچىرىكىگە/);
-    await other.waitForMessage(/رەھبەرلەر ئۆچىرىكىگە قايتتى/);
+    other.pressButton(handed, `${RLM}🔁 ئۆتكۈزۈپ بېرىش`);
+    other.pressButton(await other.waitForMessage(/كىم مەسئۇل بولسۇن/), /رەھبەرلەرگە قايتۇرۇش/);
+    await other.waitForMessage(/رەھبەرلەرگە قايتۇرۇلدى/);
     expect(await h.app.services.reports.byNumber(4)).toMatchObject({ status: 'new', ownerId: null });
     // the old owner's buttons no longer work
     cadre.press(handed as never, 'r:4:ack', { forge: true });

@@ -4,6 +4,7 @@ import { startHarness, type Harness } from '../support/app.ts';
 
 const FSI = '\u2068';
 const PDI = '\u2069';
+const RLM = '\u200F';
 const hasButtons = (m: BotMessage) => buttons(m).length > 0;
 
 let h: Harness;
@@ -25,20 +26,20 @@ describe('reporting conversation', () => {
     ayshem.pressButton(welcome, /مەسىلە ئىنكاس قىلىش/);
     const categories = await ayshem.waitForMessage(hasButtons);
     expect(categories.text).toContain('تۈرگە');
-    ayshem.pressButton(categories, 'ئىچىملىك سۇ');
+    ayshem.pressButton(categories, `${RLM}ئىچىملىك سۇ`);
     const ask = await ayshem.waitForMessage(/ئاۋازلىق ئۇچۇر/);
-    expect(buttons(ask).map((b) => b.text)).toContain('❌ بىكار قىلىش');
+    expect(buttons(ask).map((b) => b.text)).toContain(`${RLM}❌ بىكار قىلىش`);
     ayshem.sendVoice({ duration: 14 });
     const where = await ayshem.waitForMessage(/قەيەردە/);
     ayshem.pressButton(where, 'ئاقسۇ كەنتى');
     const summary = await ayshem.waitForMessage(/تەكشۈرۈڭ/);
     expect(summary.text).toContain('ئىچىملىك سۇ');
     expect(summary.text).toContain('🎤');
-    ayshem.pressButton(summary, '✅ جەزملەش');
+    ayshem.pressButton(summary, `${RLM}✅ جەزملەش`);
     const filed = await ayshem.waitForMessage(/رەھمەت/);
-    // right to left: the message starts with Uyghur, and the number is isolated
+    // right to left: the message starts right to left, and the number is isolated
     expect(filed.text).toContain(`${FSI}#1${PDI}`);
-    expect(filed.text).toMatch(/^✅ رەھمەت/);
+    expect(filed.text).toMatch(/^\u200F✅ رەھمەت/);
     expect(filed.text).toContain(`${FSI}2026-11-04 10:00${PDI}`);
     const report = await h.app.services.reports.byNumber(1);
     expect(report).toMatchObject({ number: 1, status: 'new', description: '' });

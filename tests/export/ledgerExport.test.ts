@@ -43,7 +43,7 @@ const ROWS: LedgerRow[] = [
     description: 'Pipe broken, "again"\nsince Monday, 没有水',
     reporter: 'ئەخمەت',
     owner: '王书记',
-    status: 'ئوچۇق',
+    status: 'ھەل قىلىنمىغان',
     dueAt: new Date('2026-11-05T04:00:00Z'),
     acknowledgedAt: null,
     resolvedAt: null,
@@ -58,7 +58,7 @@ const ROWS: LedgerRow[] = [
     description: '=HYPERLINK("http://evil.example","click")',
     reporter: '匿名',
     owner: '',
-    status: '已解决',
+    status: '已办结（待评价）',
     dueAt: new Date('2026-11-04T16:00:00Z'),
     acknowledgedAt: new Date('2026-11-02T18:30:00Z'),
     resolvedAt: new Date('2026-11-03T09:15:42Z'),
@@ -92,11 +92,11 @@ const EXPECTED_CSV: string[][] = [
   LEDGER_COLUMNS.map((key) => HEADERS[key]),
   [
     '1', '2026-11-02 10:00', 'تۆۋەنكى كەنت', '饮水', 'Pipe broken, "again"\nsince Monday, 没有水', 'ئەخمەت',
-    '王书记', 'ئوچۇق', '2026-11-05 10:00', '', '', '', '',
+    '王书记', 'ھەل قىلىنمىغان', '2026-11-05 10:00', '', '', '', '',
   ],
   [
     '2', '2026-11-02 23:59', '上村', 'يول', `'=HYPERLINK("http://evil.example","click")`, '匿名',
-    '', '已解决', '2026-11-04 22:00', '2026-11-03 00:30', '2026-11-03 15:15', "'+1 fixed, -2 left", '满意',
+    '', '已办结（待评价）', '2026-11-04 22:00', '2026-11-03 00:30', '2026-11-03 15:15', "'+1 fixed, -2 left", '满意',
   ],
   [
     '3', '2027-01-01 00:00', '', 'توك', "'@SUM(A1:A2)", "'-3 household",
@@ -108,11 +108,11 @@ const EXPECTED_CSV: string[][] = [
 const EXPECTED_XLSX: (string | number | Date | null)[][] = [
   [
     1, urumqi('2026-11-02T04:00:00Z'), 'تۆۋەنكى كەنت', '饮水', 'Pipe broken, "again"\nsince Monday, 没有水', 'ئەخمەت',
-    '王书记', 'ئوچۇق', urumqi('2026-11-05T04:00:00Z'), null, null, null, null,
+    '王书记', 'ھەل قىلىنمىغان', urumqi('2026-11-05T04:00:00Z'), null, null, null, null,
   ],
   [
     2, urumqi('2026-11-02T17:59:59Z'), '上村', 'يول', '=HYPERLINK("http://evil.example","click")', '匿名',
-    null, '已解决', urumqi('2026-11-04T16:00:00Z'), urumqi('2026-11-02T18:30:00Z'), urumqi('2026-11-03T09:15:42Z'),
+    null, '已办结（待评价）', urumqi('2026-11-04T16:00:00Z'), urumqi('2026-11-02T18:30:00Z'), urumqi('2026-11-03T09:15:42Z'),
     '+1 fixed, -2 left', '满意',
   ],
   [

@@ -72,7 +72,7 @@ describe('Texts', () => {
   });
   it('should isolate interpolated values in Uyghur messages', () => {
     const t = texts.forLocale('ug');
-    expect(t('report:already_filed', { ref: '#12' })).toBe(`بۇ ئىنكاس <b>${FSI}#12${PDI}</b> نومۇر بىلەن تىزىملىنىپ بولغان.`);
+    expect(t('report:already_filed', { ref: '#12' })).toBe(`\u200Fبۇ ئىنكاس <b>${FSI}#12${PDI}</b> نومۇر بىلەن تىزىملىنىپ بولغان.`);
   });
   it('should choose plural forms by count', () => {
     expect(texts.forLocale('en')('report:card_photos', { count: 1 })).toBe('📷 1 photo');

@@ -75,7 +75,7 @@ function expectEveryOwnerReminded(opts: { allowDuplicates?: boolean } = {}): { d
     if (opts.allowDuplicates) expect(texts.length, `owner ${o.telegramId}`).toBeGreaterThanOrEqual(1);
     else expect(texts, `owner ${o.telegramId}`).toHaveLength(1);
     for (const text of texts) {
-      expect(text, `owner ${o.telegramId}`).toContain(o.locale === 'ug' ? 'ۋاقتى ئۆتكەن' : '已超期');
+      expect(text, `owner ${o.telegramId}`).toContain(o.locale === 'ug' ? 'مۆھلىتى ئۆتكەن' : '已超期');
       expect(reportNumbersIn(text), `owner ${o.telegramId}`).toEqual(o.numbers);
     }
     duplicates += Math.max(0, texts.length - 1);

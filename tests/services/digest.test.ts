@@ -114,7 +114,7 @@ describe('digest figures', () => {
       const text = view.parts.join('\n');
       for (const part of view.parts) expect(part.length).toBeLessThanOrEqual(4096);
       for (let i = 0; i < 8; i += 1) expect(text).not.toMatch(new RegExp(`\\bR${i}\\b`));
-      expect(text).toContain(locale === 'ug' ? 'ئىنكاس نىسبىتى' : '响应率');
+      expect(text).toContain(locale === 'ug' ? 'ۋاقتىدا قوبۇل قىلىش نىسبىتى' : '响应率');
       expect(view.keyboard?.inline_keyboard[0]).toHaveLength(5);
     }
   });

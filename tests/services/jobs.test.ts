@@ -45,7 +45,7 @@ describe('reminders', () => {
     expect(mine.notBefore).toEqual(MONDAY_10);
     expect(JSON.stringify(mine.keyboard)).toContain(`r:${late1.number}:open`);
     const theirs = sent.find((m) => m.chatId === otherOwner.telegramId)!;
-    expect(theirs.text).toMatch(/^⏰ <b>سىزدە ۋاقتى ئۆتكەن/);
+    expect(theirs.text).toMatch(/^\u200F⏰ <b>سىزدە مۆھلىتى ئۆتكەن/);
     const counts = await l.db.report.findMany({ select: { number: true, reminderCount: true }, orderBy: { number: 'asc' } });
     expect(counts.map((c) => c.reminderCount)).toEqual([1, 1, 0, 0, 1]);
   });
