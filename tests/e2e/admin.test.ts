@@ -4,6 +4,9 @@ import { buttons, type BotMessage, type ScriptedUser } from '../../src/emulator/
 import { ADMIN_ID, startHarness, type Harness } from '../support/app.ts';
 import { SeedFile } from '../../src/services/admin.ts';
 
+/** Every line of a Uyghur text starts with a right-to-left mark (src/i18n), button labels too. */
+const RLM = '\u200F';
+
 const hasButtons = (m: BotMessage) => buttons(m).length > 0;
 let h: Harness;
 let admin: ScriptedUser;
@@ -77,7 +80,7 @@ describe('administration', () => {
     }
     // a forged admin button does nothing either
     villager.press(villager.messages().at(-1)!, 'inv:admin', { forge: true });
-    await expect.poll(() => h.standin.callbackAnswers.at(-1)?.text).toBe('بۇنى قىلىشقا ھوقۇقىڭىز يوق.');
+    await expect.poll(() => h.standin.callbackAnswers.at(-1)?.text).toBe(`${RLM}بۇنى قىلىشقا ھوقۇقىڭىز يوق.`);
     expect(await h.app.services.db.invite.count()).toBe(0);
   });
 

@@ -5,6 +5,9 @@ import { ADMIN_ID, startHarness, type Harness } from '../support/app.ts';
 import { TestClock } from '../support/clock.ts';
 import { jobsCli } from '../../src/jobs/cli.ts';
 
+/** Every line of a Uyghur text starts with a right-to-left mark (src/i18n), button labels too. */
+const RLM = '\u200F';
+
 const local = (s: string) => new Date(`${s}+06:00`);
 // Wednesday of the week Mon 2026-11-23 .. Sun 2026-11-29 (Asia/Urumqi)
 const NOW = local('2026-11-25T15:00');
@@ -100,7 +103,7 @@ describe('leaders', () => {
     group.sendText(admin, '/lang');
     group.press(admin, await group.waitForMessage(/请选择语言/), 'lang:ug');
     await group.waitForMessage(/تىل ئۇيغۇرچىغا ئالماشتۇرۇلدى/);
-    expect(h.standin.commandsFor({ type: 'chat', chat_id: -100500 })![0]!.description).toBe('ئەھۋال دوكلاتى');
+    expect(h.standin.commandsFor({ type: 'chat', chat_id: -100500 })![0]!.description).toBe(`${RLM}ئەھۋال دوكلاتى`);
 
     // an outsider is refused in the group, and privately
     group.sendText(outsider, '/digest');
@@ -113,7 +116,7 @@ describe('leaders', () => {
     // the digest in the group, in Uyghur
     group.sendText(leader, '/digest');
     const choose = await group.waitForMessage(/قايسى مەزگىل/);
-    group.press(leader, choose, findButton(choose, 'بۇ ھەپتە').callback_data!);
+    group.press(leader, choose, findButton(choose, `${RLM}بۇ ھەپتە`).callback_data!);
     const chart = await group.waitForMessage((m) => m.kind === 'photo');
     expect(chart.text).toContain('بۇ ھەپتە');
     const png = h.standin.files(group.chatId).find((f) => f.message.message_id === chart.message_id)!.bytes;

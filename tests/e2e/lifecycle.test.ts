@@ -31,11 +31,11 @@ async function invite(person: ScriptedUser, role: 'cadre' | 'leader', welcome: R
 /** A villager files a report in Uyghur through the whole conversation. */
 async function reportWater(villager: ScriptedUser, text: string): Promise<BotMessage> {
   villager.sendText('/report');
-  villager.pressButton(await villager.waitForMessage(hasButtons), 'ئىچىملىك سۇ');
+  villager.pressButton(await villager.waitForMessage(hasButtons), `${RLM}ئىچىملىك سۇ`);
   await villager.waitForMessage(/چۈشەندۈرۈڭ/);
   villager.sendText(text);
   villager.pressButton(await villager.waitForMessage(/قەيەردە/), 'ئاقسۇ كەنتى');
-  villager.pressButton(await villager.waitForMessage(/تەكشۈرۈڭ/), '✅ جەزملەش');
+  villager.pressButton(await villager.waitForMessage(/تەكشۈرۈڭ/), `${RLM}✅ جەزملەش`);
   return villager.waitForMessage(/رەھمەت/);
 }
 
@@ -80,7 +80,7 @@ describe('the life of a report', () => {
 
     // a forged callback from the villager changes nothing
     villager.press(card, findButton(card, '👌 受理').callback_data!, { forge: true });
-    await expect.poll(() => h.standin.callbackAnswers.some((a) => a.text === 'بۇنى قىلىشقا ھوقۇقىڭىز يوق.')).toBe(true);
+    await expect.poll(() => h.standin.callbackAnswers.some((a) => a.text === `${RLM}بۇنى قىلىشقا ھوقۇقىڭىز يوق.`)).toBe(true);
     expect((await h.app.services.reports.byNumber(1))?.status).toBe('assigned');
 
     cadre.pressButton(card, '👌 受理');
@@ -170,7 +170,7 @@ describe('the life of a report', () => {
     expect(assigned.text).toContain('#1');
     // forged: the villager tries to hand the report to himself through the leader's button
     villager.press(choose, `r:1:to:${(await h.app.services.db.user.findUnique({ where: { telegramId: 2103n } }))!.id}`, { forge: true });
-    await expect.poll(() => h.standin.callbackAnswers.at(-1)?.text).toBe('بۇنى قىلىشقا ھوقۇقىڭىز يوق.');
+    await expect.poll(() => h.standin.callbackAnswers.at(-1)?.text).toBe(`${RLM}بۇنى قىلىشقا ھوقۇقىڭىز يوق.`);
     expect((await h.app.services.reports.byNumber(1))?.ownerId).toBe((await h.app.services.db.user.findUnique({ where: { telegramId: 2101n } }))!.id);
   });
 

@@ -86,7 +86,7 @@ describe('reporting conversation', () => {
   it('should keep an abandoned draft across a restart and let the villager finish it', async () => {
     const tursun = h.standin.user({ id: 1003, firstName: 'Tursun', languageCode: 'ug' });
     tursun.sendText('/report');
-    tursun.pressButton(await tursun.waitForMessage(hasButtons), 'توك');
+    tursun.pressButton(await tursun.waitForMessage(hasButtons), `${RLM}توك`);
     await tursun.waitForMessage(/چۈشەندۈرۈڭ/);
     tursun.sendText('كەچتە توك يوق، ئۈچ كۈن بولدى');
     await tursun.waitForMessage(/قەيەردە/);
@@ -95,7 +95,7 @@ describe('reporting conversation', () => {
     await tursun.waitForMessage(/داۋاملاشتۇرايلى/);
     const where = await tursun.waitForMessage(/قەيەردە/);
     tursun.pressButton(where, 'يېڭى ئۆستەڭ كەنتى');
-    tursun.pressButton(await tursun.waitForMessage(/تەكشۈرۈڭ/), '✅ جەزملەش');
+    tursun.pressButton(await tursun.waitForMessage(/تەكشۈرۈڭ/), `${RLM}✅ جەزملەش`);
     await tursun.waitForMessage(/رەھمەت/);
     const report = await h.app.services.reports.byNumber(1);
     expect(report?.description).toBe('كەچتە توك يوق، ئۈچ كۈن بولدى');

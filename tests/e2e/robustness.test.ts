@@ -2,6 +2,9 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/app.ts';
 
+/** Every line of a Uyghur text starts with a right-to-left mark (src/i18n), button labels too. */
+const RLM = '\u200F';
+
 let h: Harness | undefined;
 afterEach(async () => {
   await h?.stop();
@@ -23,7 +26,7 @@ describe('the bot as a service', () => {
     const ug = h.standin.commandsFor({ type: 'default' }, 'ug')!;
     const zh = h.standin.commandsFor({ type: 'default' }, 'zh')!;
     expect(ug.map((c) => c.command)).toEqual(['report', 'my', 'status', 'lang', 'help', 'cancel']);
-    expect(ug[0]!.description).toBe('مەسىلە ئىنكاس قىلىش');
+    expect(ug[0]!.description).toBe(`${RLM}مەسىلە ئىنكاس قىلىش`);
     expect(zh[0]!.description).toBe('反映问题');
     expect(h.standin.commandsFor({ type: 'default' }, '')![0]!.description).toBe('Report a problem');
     // an administrator gets a menu of their own, in their language, for their chat only
