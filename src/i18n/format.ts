@@ -65,3 +65,8 @@ export function pagerButtons<B>(locale: Locale, previous: ((arrow: string) => B)
   const fwd = next ? [next(rtl ? '◀' : '▶')] : [];
   return rtl ? [...fwd, ...prev] : [...prev, ...fwd];
 }
+
+/** What separates the items of a list in running text: the Arabic comma in Uyghur, 、 in Chinese. */
+export function listSeparator(locale: Locale): string {
+  return locale === 'ug' ? '، ' : locale === 'zh' ? '、' : ', ';
+}

@@ -2,7 +2,7 @@ import type { Telegraf } from 'telegraf';
 import type { BotContext } from '../context.ts';
 import { answer, dropButtons, grid, inline, say } from '../reply.ts';
 import type { StaffRole } from '../../services/invites.ts';
-import { categoryName, formatDateTime, placeName } from '../../i18n/format.ts';
+import { categoryName, formatDateTime, listSeparator, placeName } from '../../i18n/format.ts';
 import { truncate } from '../../i18n/text.ts';
 import { setPersonalMenu } from '../commands.ts';
 
@@ -50,7 +50,7 @@ export function registerStaff(bot: Telegraf<BotContext>): void {
         t('staff:user_line', {
           name: s.displayName,
           role: t(`roles:${s.role}`),
-          villages: villages.map((v) => placeName(v, ctx.vd.locale)).join(', ') || '—',
+          villages: villages.map((v) => placeName(v, ctx.vd.locale)).join(listSeparator(ctx.vd.locale)) || '—',
           unreachable: s.unreachableAt ? t('staff:unreachable') : '',
         }),
       );
@@ -88,7 +88,7 @@ export function registerStaff(bot: Telegraf<BotContext>): void {
       await say(ctx, t('staff:no_staff'));
       return;
     }
-    const buttons = staff.map((s) => ({ text: `${truncate(s.displayName, 24)} · ${t(`roles:${s.role}`)}`, callback_data: `rv:${s.id}` }));
+    const buttons = staff.map((s) => ({ text: t('staff:revoke_button', { name: truncate(s.displayName, 24), role: t(`roles:${s.role}`) }), callback_data: `rv:${s.id}` }));
     await say(ctx, t('staff:revoke_choose'), inline(grid(buttons, 1)));
   });
   bot.action(/^rv:(\d+)$/, async (ctx) => {
