@@ -9,7 +9,7 @@ import bidiJs from 'bidi-js';
 import { describe, expect, it } from 'vitest';
 import { LOCALES_DIR, readLocaleFiles, Texts, type T, type TVars } from '../../src/i18n/index.ts';
 import { formatRate, pagerButtons } from '../../src/i18n/format.ts';
-import { escapeHtml, html, isolate } from '../../src/i18n/text.ts';
+import { escapeHtml, html, isolate, plainText } from '../../src/i18n/text.ts';
 
 // bidi-js is CommonJS typed as an ES module: TypeScript sees { default }, the runtime the function itself
 type Factory = typeof bidiJs.default;
@@ -222,6 +222,12 @@ describe('Uyghur display (bidi algorithm)', () => {
     const row = pagerButtons('ug', (a) => `prev ${a}`, (a) => `next ${a}`);
     expect(row).toEqual(['next ◀', 'prev ▶']);
     expect(pagerButtons('zh', (a) => `prev ${a}`, (a) => `next ${a}`)).toEqual(['prev ◀', 'next ▶']);
+  });
+
+  it('should give the chart and the spreadsheet the words without marks', () => {
+    expect(plainText(t('statuses:resolved'))).toBe(ugTrees.statuses!.resolved);
+    expect(plainText(t('export:col_status'))).toBe(ugTrees.export!.col_status);
+    expect(plainText(t('digest:chart_title', { period: t('digest:period_week') }))).not.toMatch(HAS_CONTROL);
   });
 
   it('should leave Chinese and English without direction marks', () => {
