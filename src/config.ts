@@ -107,3 +107,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.success && problems.length === 0) return parsed.data;
   throw new ConfigError(problems);
 }
+
+/** The settings `npm run backup` and `npm run restore` need (no bot token: they do not talk to Telegram). */
+export function loadBackupConfig(env: NodeJS.ProcessEnv = process.env): Pick<Config, 'DATABASE_URL' | 'BACKUP_DIR' | 'BACKUP_KEEP'> {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = schema.pick({ DATABASE_URL: true, BACKUP_DIR: true, BACKUP_KEEP: true }).safeParse(cleaned);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'} ${i.message}`));
+}
