@@ -54,7 +54,7 @@ function sqlitePath(databaseUrl: string | undefined, what: 'backup' | 'restore')
   if (isPostgresUrl(databaseUrl)) {
     throw new BackupError(
       'postgres',
-      `DATABASE_URL points to PostgreSQL: this ${what} command is for the SQLite ledger. Use pg_dump / pg_restore (README, "Backups and restore").`,
+      `DATABASE_URL points to PostgreSQL: this ${what} command is for the SQLite ledger. Use pg_dump and pg_restore instead (README, "Floods, backups and a full disk").`,
     );
   }
   const file = databaseFileUrl(databaseUrl).slice('file:'.length);

@@ -1,6 +1,7 @@
 import type { Telegraf } from 'telegraf';
 import type { BotContext } from '../context.ts';
 import { say } from '../reply.ts';
+import { resolveLocale } from '../../domain/locale.ts';
 
 /**
  * Groups other than the leaders' group. The bot says once that it works only in private chats
@@ -18,7 +19,8 @@ export function registerGroupGuard(bot: Telegraf<BotContext>): void {
     const { services, user } = ctx.vd;
     const group = await services.settings.leadersGroup();
     if (group?.chatId === chat.id) return next();
-    const t = services.texts.forLocale(user.locale === 'ug' || user.locale === 'zh' || user.locale === 'en' ? user.locale : ctx.vd.locale);
+    // in the language of whoever added or used it (the group has none of its own)
+    const t = services.texts.forLocale(resolveLocale(user.locale, ctx.from?.language_code, ctx.vd.locale));
     const membership = ctx.myChatMember;
     if (membership) {
       const status = membership.new_chat_member.status;
