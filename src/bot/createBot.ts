@@ -40,8 +40,8 @@ export function createBot(options: BotOptions): Telegraf<BotContext> {
   const { services, logger } = options;
   const bot = new Telegraf<BotContext>(options.token, { telegram: { apiRoot: options.apiRoot }, handlerTimeout: 60_000 });
 
-  // first, before any database work: a flooding sender costs a map lookup per update
   const perUser = new KeyedQueue();
+  // first, before any database work: a flooding sender costs a map lookup per update
   const gate = new FloodGate(options.floodLimits ?? { perMinute: 30, staffPerMinute: 120, pauseMs: 60_000 });
   bot.use(floodGuard({ gate, clock: services.clock, texts: services.texts, defaultLocale: services.defaultLocale, logger, perUser }));
   bot.use((ctx, next) => perUser.run(String(ctx.from?.id ?? ctx.chat?.id ?? 'anonymous'), next));

@@ -7,7 +7,8 @@ import type { LeaseService } from '../services/lease.ts';
 import { runJob, type JobName } from './run.ts';
 import type { JobService } from '../services/jobs.ts';
 import type { DigestService } from '../services/digest.ts';
-import { backupLedger, isPostgresUrl } from '../backup/ledgerBackup.ts';
+import { isPostgresUrl } from '../backup/ledgerBackup.ts';
+import { backupInChildProcess } from '../backup/child.ts';
 
 export const SCHEDULER_LEASE = 'scheduler';
 const RENEW_MS = 10_000;
@@ -95,11 +96,11 @@ export class Scheduler {
     }
   }
 
-  /** The nightly backup (BACKUP_CRON): the same as `npm run backup`, logged in one line. */
+  /** The nightly backup (BACKUP_CRON): the same as `npm run backup`, in a child process so the bot keeps answering; one log line. */
   async backup(): Promise<void> {
     const { config, logger, clock } = this.deps;
     try {
-      const r = await backupLedger({ databaseUrl: config.DATABASE_URL, dir: config.BACKUP_DIR, keep: config.BACKUP_KEEP, now: clock.now() });
+      const r = await backupInChildProcess({ databaseUrl: config.DATABASE_URL, dir: config.BACKUP_DIR, keep: config.BACKUP_KEEP, now: clock.now() });
       logger.info({ job: 'backup', file: r.file, bytes: r.bytes, reports: r.tables['Report'], ms: r.ms, removed: r.removed.length }, 'backup written and checked');
     } catch (error) {
       logger.error({ err: error, job: 'backup' }, 'scheduled backup failed');

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buttons, type BotMessage } from '../../src/emulator/server.ts';
 import { BackupError, backupLedger, inspectLedgerFile, restoreLedger } from '../../src/backup/ledgerBackup.ts';
 import { backupCli } from '../../src/backup/cli.ts';
+import { backupInChildProcess } from '../../src/backup/child.ts';
 import { applyMigrations } from '../../src/db/migrate.ts';
 import { startHarness, tempDatabaseUrl, type Harness } from '../support/app.ts';
 import { seedOverdueLedger } from '../support/ledger.ts';
@@ -140,4 +141,15 @@ describe('backup and restore', () => {
       Object.assign(console, original);
     }
   });
+
+  it('should make the scheduled backup in a child process, so the bot keeps answering, with the same result and errors', async () => {
+    await seedOverdueLedger(h.app.services.db, h.clock.now(), { owners: 30 });
+    const dir = path.join(work.dir, 'nightly');
+    const r = await backupInChildProcess({ databaseUrl: h.env.DATABASE_URL, dir, keep: 2, now: new Date('2026-11-03T03:30:00+06:00') });
+    expect(r.file).toBe(path.join(dir, 'village-desk-2026-11-02T21-30-00Z.db'));
+    expect(inspectLedgerFile(r.file).tables).toEqual(r.tables);
+    expect(r.tables['Report']).toBe(60);
+    await expect(backupInChildProcess({ databaseUrl: 'postgres://desk@127.0.0.1/desk', dir, keep: 2, now: new Date() })).rejects.toMatchObject({ name: 'BackupError', code: 'postgres' });
+  });
 });
+
