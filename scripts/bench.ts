@@ -5,7 +5,7 @@ import { execSync } from 'node:child_process';
  * (about a minute, smaller sizes: a smoke run, its size-dependent targets are not judged).
  *
  * Options: --quick · --fresh (re-seed the ledger databases) · --only=updates,dbcost,outbox,
- * export,reminders,digest (a subset; default all).
+ * export,reminders,digest,flood (a subset; default all).
  *
  * Everything runs on this machine and talks only to 127.0.0.1 (the Bot API stand-in of
  * tests/standin). Figures are medians and ratios from one run; the machine is shared, so
@@ -23,11 +23,12 @@ import { benchOutbox, type OutboxFigures } from './bench/outbox.ts';
 import { ensureLedgerDb, NOW, type SeededDb } from './bench/seed.ts';
 import { benchDigest, benchExport, benchReminders, openLedger, type DigestFiguresBench, type ExportFigures, type ReminderFigures } from './bench/ledger.ts';
 import { gc, round } from './bench/util.ts';
+import { benchFlood, type FloodFigures } from './bench/flood.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TMP = path.join(ROOT, 'tmp');
 const RESULTS = path.join(TMP, 'bench-results.json');
-const PHASES = ['updates', 'dbcost', 'outbox', 'export', 'reminders', 'digest'] as const;
+const PHASES = ['updates', 'dbcost', 'outbox', 'export', 'reminders', 'digest', 'flood'] as const;
 type Phase = (typeof PHASES)[number];
 
 const args = process.argv.slice(2);
@@ -49,8 +50,8 @@ for (const p of only) {
 }
 
 const SETTINGS = quick
-  ? { updates: 500, users: 50, warmup: 50, paced: { updates: 200, rate: 100 }, outboxRows: 120, outboxChats: 60, dbcostIterations: 300, small: 10_000, large: 100_000, runsSmall: 1, runsLarge: 1, digestRuns: 1, deadlineMin: 4 }
-  : { updates: 5_000, users: 200, warmup: 200, paced: { updates: 1_000, rate: 100 }, outboxRows: 600, outboxChats: 300, dbcostIterations: 1_000, small: 100_000, large: 1_000_000, runsSmall: 3, runsLarge: 3, digestRuns: 3, deadlineMin: 15 };
+  ? { flood: { messages: 1_000, updates: 100, rate: 20 }, updates: 500, users: 50, warmup: 50, paced: { updates: 200, rate: 100 }, outboxRows: 120, outboxChats: 60, dbcostIterations: 300, small: 10_000, large: 100_000, runsSmall: 1, runsLarge: 1, digestRuns: 1, deadlineMin: 4 }
+  : { flood: { messages: 5_000, updates: 300, rate: 20 }, updates: 5_000, users: 200, warmup: 200, paced: { updates: 1_000, rate: 100 }, outboxRows: 600, outboxChats: 300, dbcostIterations: 1_000, small: 100_000, large: 1_000_000, runsSmall: 3, runsLarge: 3, digestRuns: 3, deadlineMin: 15 };
 
 const started = Date.now();
 const log = (s: string): void => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}`);
@@ -73,6 +74,7 @@ interface Results {
   reminders?: ReminderFigures[];
   digest?: DigestFiguresBench[];
   memory?: Record<string, unknown>;
+  flood?: FloodFigures;
   targets?: TargetRow[];
   errors: Array<{ phase: string; error: string }>;
   totalSeconds?: number;
@@ -161,6 +163,14 @@ async function main(): Promise<void> {
       }
       const { app, bare } = results.updates;
       if (app && bare) results.updates.appToBare = round(app.burst.updatesPerSecond / bare.burst.updatesPerSecond, 2);
+      writeResults();
+    }
+    if (only.has('flood')) {
+      if (!only.has('updates')) execSync('npm run build', { cwd: ROOT_DIR, stdio: 'ignore' });
+      const f = await phase('flood', () =>
+        benchFlood({ flood: SETTINGS.flood.messages, updates: SETTINGS.flood.updates, rate: SETTINGS.flood.rate, workDir: work, timeoutMs: quick ? 60_000 : 120_000, log, onChild: (p) => (currentChild = p) }),
+      );
+      if (f) results.flood = f;
       writeResults();
     }
     if (only.has('dbcost')) {
@@ -287,6 +297,12 @@ function targets(): TargetRow[] {
   }
   for (const e of results.exports ?? []) {
     rows.push({ what: `export ${e.format} of ${e.rows.toLocaleString('en')} rows`, measured: `${e.seconds} s (${e.rowsPerSecond.toLocaleString('en')} rows/s, ${e.fileMB} MB), peak RSS +${e.peakRssDeltaMB} MB (heap kept after gc ${e.heapRetainedMB} MB); longest event-loop freeze ${e.maxEventLoopStallMs} ms`, target: '—', verdict: 'info' });
+  }
+  const fl = results.flood;
+  if (fl) {
+    for (const r of fl.runs) {
+      rows.push({ what: `villagers' latency at ${fl.rate} updates/s: ${r.label}`, measured: `p50 ${r.latencyMs.p50} ms · p99 ${r.latencyMs.p99} ms (${r.answered}/${r.updates} answered${r.flood ? `; ${r.toFlooder} messages to the flooder` : ''})`, target: r.label.endsWith('gate on') ? 'all answered, p99 < 1,000 ms' : '—', verdict: r.label.endsWith('gate on') ? verdict(r.answered === r.updates && r.latencyMs.p99 < 1000) : 'info' });
+    }
   }
   const m = results.memory;
   if (m?.appIdleAfterStartupMB !== undefined) {

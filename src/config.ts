@@ -25,6 +25,9 @@ const hhmm = (fallback: string) =>
     .default(fallback)
     .refine((v) => /^([01]\d|2[0-3]):[0-5]\d$/.test(v), { message: 'must be a time of day as HH:MM' });
 
+const count = (fallback: number, unit: string) =>
+  z.coerce.number({ message: `must be a whole number of ${unit}` }).int({ message: `must be a whole number of ${unit}` }).min(1, { message: `must be at least 1 (${unit})` }).default(fallback);
+
 const schema = z
   .object({
     BOT_TOKEN: z
@@ -63,6 +66,16 @@ const schema = z
     ESCALATE_AFTER_DAYS: z.coerce.number({ message: 'must be a number of days' }).int().min(1).default(3),
     QUIET_HOURS_START: hhmm('21:00'),
     QUIET_HOURS_END: hhmm('09:00'),
+    // Floods and abuse (src/bot/middleware/flood.ts, src/services/quota.ts)
+    REPORTS_PER_DAY: count(10, 'reports a day'),
+    STAFF_REPORTS_PER_DAY: count(200, 'reports a day'),
+    UPDATES_PER_MINUTE: count(30, 'messages a minute'),
+    STAFF_UPDATES_PER_MINUTE: count(120, 'messages a minute'),
+    FLOOD_PAUSE_SECONDS: count(60, 'seconds'),
+    // Backups (src/backup)
+    BACKUP_DIR: z.string().default('./data/backups'),
+    BACKUP_KEEP: count(14, 'backups'),
+    BACKUP_CRON: cron('30 3 * * *'),
   });
 
 /** Rules between variables, checked on the raw values so that they are reported with the others. */
@@ -93,4 +106,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   ];
   if (parsed.success && problems.length === 0) return parsed.data;
   throw new ConfigError(problems);
+}
+
+/** The settings `npm run backup` and `npm run restore` need (no bot token: they do not talk to Telegram). */
+export function loadBackupConfig(env: NodeJS.ProcessEnv = process.env): Pick<Config, 'DATABASE_URL' | 'BACKUP_DIR' | 'BACKUP_KEEP'> {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = schema.pick({ DATABASE_URL: true, BACKUP_DIR: true, BACKUP_KEEP: true }).safeParse(cleaned);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'} ${i.message}`));
 }

@@ -48,6 +48,7 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
     services,
     logger,
     extraFeatures: [digestFeature, exportFeature],
+    floodLimits: { perMinute: config.UPDATES_PER_MINUTE, staffPerMinute: config.STAFF_UPDATES_PER_MINUTE, pauseMs: config.FLOOD_PAUSE_SECONDS * 1000 },
   });
   const dispatcher = new OutboxDispatcher({
     db,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { ConfigError, loadBackupConfig, loadConfig } from '../src/config.ts';
 
 const TOKEN = '123456:ABCdefGHIjklMNOpqrSTUvwx_yz-0123';
 
@@ -43,4 +43,23 @@ describe('loadConfig', () => {
     expect(loadConfig({ BOT_TOKEN: TOKEN, BOT_MODE: 'webhook', WEBHOOK_URL: 'https://desk.example.org/tg', WEBHOOK_SECRET: 's3cret_-X', PORT: '9000' })).toMatchObject({ PORT: 9000, BOT_MODE: 'webhook' });
     expect(() => loadConfig({ BOT_TOKEN: TOKEN, BOT_MODE: 'webhook', WEBHOOK_URL: 'https://x.org', WEBHOOK_SECRET: 'has spaces' })).toThrow(/WEBHOOK_SECRET/);
   });
+
+  it('should default the flood, daily report and backup settings, and refuse nonsense in them', () => {
+    expect(loadConfig({ BOT_TOKEN: TOKEN })).toMatchObject({
+      UPDATES_PER_MINUTE: 30,
+      STAFF_UPDATES_PER_MINUTE: 120,
+      FLOOD_PAUSE_SECONDS: 60,
+      REPORTS_PER_DAY: 10,
+      STAFF_REPORTS_PER_DAY: 200,
+      BACKUP_DIR: './data/backups',
+      BACKUP_KEEP: 14,
+      BACKUP_CRON: '30 3 * * *',
+    });
+    expect(() => loadConfig({ BOT_TOKEN: TOKEN, REPORTS_PER_DAY: '0', UPDATES_PER_MINUTE: 'lots', BACKUP_KEEP: '1.5', BACKUP_CRON: 'nightly' })).toThrow(
+      /REPORTS_PER_DAY must be at least 1[\s\S]*UPDATES_PER_MINUTE must be a whole number[\s\S]*BACKUP_KEEP must be a whole number[\s\S]*BACKUP_CRON is not a valid cron/,
+    );
+    // backup and restore need no bot token
+    expect(loadBackupConfig({ DATABASE_URL: 'file:/srv/desk.db', BACKUP_KEEP: '3' })).toEqual({ DATABASE_URL: 'file:/srv/desk.db', BACKUP_DIR: './data/backups', BACKUP_KEEP: 3 });
+  });
 });
+

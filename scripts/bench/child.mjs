@@ -41,7 +41,7 @@ function memory(runGc) {
 const init = JSON.parse(process.env.BENCH_CHILD ?? '{}');
 let stop;
 if (init.mode === 'app') {
-  const env = { BOT_TOKEN: init.token, TELEGRAM_API_ROOT: init.apiRoot, DATABASE_URL: init.databaseUrl, LOG_LEVEL: 'silent', DEFAULT_LOCALE: 'ug', TIMEZONE: 'Asia/Urumqi' };
+  const env = { BOT_TOKEN: init.token, TELEGRAM_API_ROOT: init.apiRoot, DATABASE_URL: init.databaseUrl, LOG_LEVEL: 'silent', DEFAULT_LOCALE: 'ug', TIMEZONE: 'Asia/Urumqi', ...init.env };
   // loaded only in this mode: the bare bot process carries none of the app's modules
   const { startApp } = await import(pathToFileURL(path.join(ROOT, 'dist', 'main.js')).href);
   const app = await startApp({ env, logger: pino({ level: 'silent' }) });

@@ -11,6 +11,8 @@ export interface ChildInit {
   token: string;
   apiRoot: string;
   databaseUrl: string;
+  /** more settings for the app (e.g. the flood limits) */
+  env?: Record<string, string>;
 }
 
 export interface ChildMemory {

@@ -15,6 +15,10 @@ import { registerCadreWork } from './features/cadreWork.ts';
 import { registerStaff } from './features/staff.ts';
 import { registerGroup } from './features/group.ts';
 import { registerFallback } from './features/fallback.ts';
+import { FloodGate, floodGuard, type FloodLimits } from './middleware/flood.ts';
+import { StorageHealth, storageGuard } from './middleware/storage.ts';
+import { registerGroupGuard } from './middleware/groups.ts';
+import { isStaff } from '../domain/lifecycle.ts';
 
 export interface BotOptions {
   token: string;
@@ -23,6 +27,8 @@ export interface BotOptions {
   logger: Logger;
   /** features added by later layers (digest, export), registered before the fallback */
   extraFeatures?: ReadonlyArray<(bot: Telegraf<BotContext>) => void>;
+  /** per-sender flood limits (UPDATES_PER_MINUTE, STAFF_UPDATES_PER_MINUTE, FLOOD_PAUSE_SECONDS) */
+  floodLimits?: FloodLimits;
 }
 
 /**
@@ -35,7 +41,12 @@ export function createBot(options: BotOptions): Telegraf<BotContext> {
   const bot = new Telegraf<BotContext>(options.token, { telegram: { apiRoot: options.apiRoot }, handlerTimeout: 60_000 });
 
   const perUser = new KeyedQueue();
+  // first, before any database work: a flooding sender costs a map lookup per update
+  const gate = new FloodGate(options.floodLimits ?? { perMinute: 30, staffPerMinute: 120, pauseMs: 60_000 });
+  bot.use(floodGuard({ gate, clock: services.clock, texts: services.texts, defaultLocale: services.defaultLocale, logger, perUser }));
   bot.use((ctx, next) => perUser.run(String(ctx.from?.id ?? ctx.chat?.id ?? 'anonymous'), next));
+  const storage = new StorageHealth({ logger, clock: services.clock });
+  bot.use(storageGuard({ health: storage, texts: services.texts, defaultLocale: services.defaultLocale, localeOf: (id) => gate.localeOf(id), logger }));
 
   bot.use(async (ctx, next) => {
     if (!(await services.updates.claim(ctx.update.update_id, services.clock.now()))) {
@@ -65,6 +76,12 @@ export function createBot(options: BotOptions): Telegraf<BotContext> {
     return next();
   });
 
+  // the flood gate learns each sender's role (staff get the higher limit) and language
+  bot.use((ctx, next) => {
+    if (ctx.vd && ctx.from) gate.remember(ctx.from.id, isStaff(ctx.vd.user.role), resolveLocale(ctx.vd.user.locale, ctx.from.language_code, services.defaultLocale));
+    return next();
+  });
+
   // A command typed in the middle of a report is answered, and the draft is still there.
   bot.use(async (ctx, next) => {
     await next();
@@ -73,6 +90,7 @@ export function createBot(options: BotOptions): Telegraf<BotContext> {
     if (await services.drafts.get(ctx.vd.user.id, 'report')) await say(ctx, ctx.vd.t('report:draft_waiting'));
   });
 
+  registerGroupGuard(bot);
   registerGroup(bot);
   registerStart(bot);
   registerLanguage(bot);

@@ -7,6 +7,8 @@ import type { LeaseService } from '../services/lease.ts';
 import { runJob, type JobName } from './run.ts';
 import type { JobService } from '../services/jobs.ts';
 import type { DigestService } from '../services/digest.ts';
+import { isPostgresUrl } from '../backup/ledgerBackup.ts';
+import { backupInChildProcess } from '../backup/child.ts';
 
 export const SCHEDULER_LEASE = 'scheduler';
 const RENEW_MS = 10_000;
@@ -69,6 +71,8 @@ export class Scheduler {
     this.tasks = schedules.map(([name, expression]) =>
       cron.schedule(expression, () => this.run(name), { timezone: config.TIMEZONE, name, noOverlap: true }),
     );
+    if (isPostgresUrl(config.DATABASE_URL)) logger.info('no scheduled backup: the ledger is on PostgreSQL, back it up with pg_dump (README)');
+    else this.tasks.push(cron.schedule(config.BACKUP_CRON, () => this.backup(), { timezone: config.TIMEZONE, name: 'backup', noOverlap: true }));
     this.deps.dispatcher.start();
     this.active = true;
     logger.info({ holder: this.deps.lease.holder }, 'this process runs the scheduler and the outbox');
@@ -89,6 +93,17 @@ export class Scheduler {
       this.deps.logger.info({ job: name }, summary);
     } catch (error) {
       this.deps.logger.error({ err: error, job: name }, 'scheduled job failed');
+    }
+  }
+
+  /** The nightly backup (BACKUP_CRON): the same as `npm run backup`, in a child process so the bot keeps answering; one log line. */
+  async backup(): Promise<void> {
+    const { config, logger, clock } = this.deps;
+    try {
+      const r = await backupInChildProcess({ databaseUrl: config.DATABASE_URL, dir: config.BACKUP_DIR, keep: config.BACKUP_KEEP, now: clock.now() });
+      logger.info({ job: 'backup', file: r.file, bytes: r.bytes, reports: r.tables['Report'], ms: r.ms, removed: r.removed.length }, 'backup written and checked');
+    } catch (error) {
+      logger.error({ err: error, job: 'backup' }, 'scheduled backup failed');
     }
   }
 

@@ -16,6 +16,7 @@ import { SettingsService } from './settings.ts';
 import { UpdateLog } from './updates.ts';
 import { UserService } from './users.ts';
 import { ExportService } from './export.ts';
+import { ReportQuota } from './quota.ts';
 
 /** Every use case of Village Desk, wired over one database and one clock. */
 export interface Services {
@@ -37,6 +38,8 @@ export interface Services {
   jobs: JobService;
   digests: DigestService;
   exports: ExportService;
+  /** reports per person per day */
+  quota: ReportQuota;
   /** closes both database connections */
   close(): Promise<void>;
   /** the scheduler lease, held under a name for this process (on real time unless a clock is given) */
@@ -49,7 +52,8 @@ export interface ServiceOptions {
   hot?: HotPath;
   clock: Clock;
   texts: Texts;
-  config: Pick<Config, 'DATABASE_URL' | 'TIMEZONE' | 'DEFAULT_LOCALE' | 'ADMIN_TELEGRAM_IDS' | 'QUIET_HOURS_START' | 'QUIET_HOURS_END' | 'ESCALATE_AFTER_DAYS'>;
+  config: Pick<Config, 'DATABASE_URL' | 'TIMEZONE' | 'DEFAULT_LOCALE' | 'ADMIN_TELEGRAM_IDS' | 'QUIET_HOURS_START' | 'QUIET_HOURS_END' | 'ESCALATE_AFTER_DAYS'> &
+    Partial<Pick<Config, 'REPORTS_PER_DAY' | 'STAFF_REPORTS_PER_DAY'>>;
   /** called when a committed change owes messages (wakes the dispatcher) */
   onOwed?: () => void;
 }
@@ -88,6 +92,7 @@ export function createServices(o: ServiceOptions): Services {
     admin: new AdminService({ db, clock }),
     jobs: new JobService({ db, hot, catalog, notices, settings, reports, drafts, invites, updates, timeZone, quietHours, escalateAfterDays: config.ESCALATE_AFTER_DAYS, onOwed }),
     exports: new ExportService({ db, catalog, texts, timeZone }),
+    quota: new ReportQuota({ db, clock, timeZone, perDay: config.REPORTS_PER_DAY ?? 10, staffPerDay: config.STAFF_REPORTS_PER_DAY ?? 200 }),
     // Process liveness is a matter of real time, whatever time the ledger is run at (the jobs
     // CLI runs "as of --at", tests pin the ledger's clock).
     async close() {

@@ -93,7 +93,7 @@ describe('leaders', () => {
     const otherGroup = h.standin.group({ id: -100501, title: 'Village chat' });
     h.standin.botAddedToGroup(group, admin);
     h.standin.botAddedToGroup(otherGroup, admin);
-    // a leader's command in a group that is not the leaders' group gets nothing (checked at the end)
+    // a leader's command in a group that is not the leaders' group makes the bot leave it (checked at the end)
     otherGroup.sendText(leader, '/digest');
     group.sendText(admin, '/bindgroup');
     await group.waitForMessage(/本群已设为领导群/);
@@ -144,7 +144,8 @@ describe('leaders', () => {
     expect(zh.text).not.toContain('Ayshem');
     const ids = buttons(zh).map((b) => b.callback_data);
     expect(ids.slice(0, 2)).toEqual(['r:5:open', 'r:3:open']);
-    expect(otherGroup.messages()).toEqual([]);
+    await otherGroup.waitForMessage(/只在私聊和领导群/);
+    expect(h.standin.callsTo('leaveChat').map((c) => Number(c.params['chat_id']))).toEqual([-100501]);
   });
 
   it('should export the ledger as a spreadsheet, row by row, in the requester language', async () => {

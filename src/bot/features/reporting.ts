@@ -192,6 +192,13 @@ async function confirm(ctx: BotContext, d: ReportDraft, options: { separate: boo
       return;
     }
   }
+  const allowance = await services.quota.allowance(user);
+  if (allowance.kind === 'refused') {
+    // the draft is kept (saved again, so that it lasts another day): /report resumes it tomorrow
+    await services.drafts.save(user.id, 'report', d);
+    await say(ctx, t('guard:daily_reports_reached', { count: allowance.limit }));
+    return;
+  }
   const { report, created } = await services.reports.submit(user, { ...d, step: 'confirm' });
   await services.drafts.clear(user.id, 'report');
   const key = report.ownerId === null ? 'report:filed_queue' : 'report:filed';
