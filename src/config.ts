@@ -25,6 +25,9 @@ const hhmm = (fallback: string) =>
     .default(fallback)
     .refine((v) => /^([01]\d|2[0-3]):[0-5]\d$/.test(v), { message: 'must be a time of day as HH:MM' });
 
+const days = (fallback: number, min: number) =>
+  z.coerce.number({ message: 'must be a number of days' }).int({ message: 'must be a whole number of days' }).min(min, { message: `must be at least ${min} day(s)` }).default(fallback);
+
 const schema = z
   .object({
     BOT_TOKEN: z
@@ -63,6 +66,11 @@ const schema = z
     ESCALATE_AFTER_DAYS: z.coerce.number({ message: 'must be a number of days' }).int().min(1).default(3),
     QUIET_HOURS_START: hhmm('21:00'),
     QUIET_HOURS_END: hhmm('09:00'),
+    // Retention (issue "Trust"): how long the ledger keeps what it no longer needs.
+    RETAIN_REPORTER_LINK_DAYS: days(365, 1),
+    RETAIN_DELIVERED_MESSAGES_DAYS: days(3, 1),
+    // Telegram re-delivers an unconfirmed update for up to 24 hours: remember ids for longer
+    RETAIN_UPDATE_IDS_DAYS: days(3, 2),
   });
 
 /** Rules between variables, checked on the raw values so that they are reported with the others. */

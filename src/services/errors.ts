@@ -12,7 +12,9 @@ export type RefusalCode =
   | 'invite_expired'
   | 'category_not_found'
   | 'place_not_found'
-  | 'user_not_found';
+  | 'user_not_found'
+  | 'hand_over_first'
+  | 'last_admin';
 
 /** A use case said no: nothing was changed. */
 export class Refused extends Error {

@@ -16,6 +16,8 @@ import { SettingsService } from './settings.ts';
 import { UpdateLog } from './updates.ts';
 import { UserService } from './users.ts';
 import { ExportService } from './export.ts';
+import { PrivacyService } from './privacy.ts';
+import { RetentionService } from './retention.ts';
 
 /** Every use case of Village Desk, wired over one database and one clock. */
 export interface Services {
@@ -37,6 +39,8 @@ export interface Services {
   jobs: JobService;
   digests: DigestService;
   exports: ExportService;
+  privacy: PrivacyService;
+  retention: RetentionService;
   /** closes both database connections */
   close(): Promise<void>;
   /** the scheduler lease, held under a name for this process (on real time unless a clock is given) */
@@ -49,7 +53,8 @@ export interface ServiceOptions {
   hot?: HotPath;
   clock: Clock;
   texts: Texts;
-  config: Pick<Config, 'DATABASE_URL' | 'TIMEZONE' | 'DEFAULT_LOCALE' | 'ADMIN_TELEGRAM_IDS' | 'QUIET_HOURS_START' | 'QUIET_HOURS_END' | 'ESCALATE_AFTER_DAYS'>;
+  config: Pick<Config, 'DATABASE_URL' | 'TIMEZONE' | 'DEFAULT_LOCALE' | 'ADMIN_TELEGRAM_IDS' | 'QUIET_HOURS_START' | 'QUIET_HOURS_END' | 'ESCALATE_AFTER_DAYS'> &
+    Pick<Config, 'RETAIN_REPORTER_LINK_DAYS' | 'RETAIN_DELIVERED_MESSAGES_DAYS' | 'RETAIN_UPDATE_IDS_DAYS'>;
   /** called when a committed change owes messages (wakes the dispatcher) */
   onOwed?: () => void;
 }
@@ -69,6 +74,10 @@ export function createServices(o: ServiceOptions): Services {
   const quietHours = { start: config.QUIET_HOURS_START, end: config.QUIET_HOURS_END };
   const catalog = new CatalogService({ db });
   const digests = new DigestService({ db, clock, catalog, notices, settings, timeZone, quietHours, onOwed });
+  const retention = new RetentionService({
+    db,
+    policy: { reporterLinkDays: config.RETAIN_REPORTER_LINK_DAYS, deliveredOutboxDays: config.RETAIN_DELIVERED_MESSAGES_DAYS, updateIdDays: config.RETAIN_UPDATE_IDS_DAYS },
+  });
   return {
     db,
     hot,
@@ -86,8 +95,10 @@ export function createServices(o: ServiceOptions): Services {
     users: new UserService({ db, hot, clock, adminIds: config.ADMIN_TELEGRAM_IDS }),
     catalog,
     admin: new AdminService({ db, clock }),
-    jobs: new JobService({ db, hot, catalog, notices, settings, reports, drafts, invites, updates, timeZone, quietHours, escalateAfterDays: config.ESCALATE_AFTER_DAYS, onOwed }),
+    jobs: new JobService({ db, hot, catalog, notices, settings, reports, drafts, invites, updates, timeZone, quietHours, escalateAfterDays: config.ESCALATE_AFTER_DAYS, onOwed, retention }),
     exports: new ExportService({ db, catalog, texts, timeZone }),
+    privacy: new PrivacyService({ db, clock, texts, timeZone, reports, onOwed }),
+    retention,
     // Process liveness is a matter of real time, whatever time the ledger is run at (the jobs
     // CLI runs "as of --at", tests pin the ledger's clock).
     async close() {
