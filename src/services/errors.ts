@@ -14,7 +14,8 @@ export type RefusalCode =
   | 'place_not_found'
   | 'user_not_found'
   | 'hand_over_first'
-  | 'last_admin';
+  | 'last_admin'
+  | 'reporter_left';
 
 /** A use case said no: nothing was changed. */
 export class Refused extends Error {

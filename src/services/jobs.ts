@@ -18,6 +18,7 @@ import type { Locale, T } from '../i18n/index.ts';
 import type { InviteService } from './invites.ts';
 import type { UpdateLog } from './updates.ts';
 import type { RetentionCounts, RetentionService } from './retention.ts';
+import { ERASED_TELEGRAM_ID } from '../domain/privacy.ts';
 
 /** Lines listed in one reminder or escalation message; the rest are counted. */
 const LIST_LIMIT = 20;
@@ -202,7 +203,8 @@ export class JobService {
     const toClose = await db.report.findMany({ where: { status: 'resolved', resolvedAt: { lte: closeBefore } }, select: { number: true } });
     for (const { number } of toClose) await reports.actAsSystem(number, { kind: 'no_answer' });
     const toRemind = await db.report.findMany({
-      where: { status: 'resolved', resolvedAt: { lte: remindBefore, gt: closeBefore }, followupSentAt: null },
+      // a reporter who asked to be forgotten is not asked (src/domain/privacy.ts)
+      where: { status: 'resolved', resolvedAt: { lte: remindBefore, gt: closeBefore }, followupSentAt: null, reporter: { telegramId: { not: BigInt(ERASED_TELEGRAM_ID) } } },
       include: { ...REPORT_INCLUDE, reporter: true },
     });
     const sendAt = nextSendTime(now, this.deps.timeZone, this.deps.quietHours);

@@ -123,6 +123,14 @@ export class PrivacyService {
     return counts;
   }
 
+  /** The household behind a report, for the confirmation, if this person may erase it. */
+  async householdPreview(actor: User, number: number): Promise<{ label: string }> {
+    const row = await this.deps.db.report.findUnique({ where: { number }, select: { reporterId: true, householdLabel: true } });
+    if (!row) throw new Refused('report_not_found');
+    if (!mayEraseHousehold(actor, row) || row.householdLabel === null) throw new Refused('not_permitted');
+    return { label: row.householdLabel };
+  }
+
   /**
    * Erases the household behind a report filed on its behalf: by the cadre who filed it or an
    * administrator; the same effect as /forget for that report.
