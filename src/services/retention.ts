@@ -24,7 +24,10 @@ export interface RetentionCounts {
  * (tests/services/retention.test.ts).
  */
 export class RetentionService {
-  constructor(private readonly deps: { db: Db; policy: RetentionPolicy }) {}
+  private readonly chunk: number;
+  constructor(private readonly deps: { db: Db; policy: RetentionPolicy; /** rows per transaction (tests make it small) */ chunk?: number }) {
+    this.chunk = deps.chunk ?? CHUNK;
+  }
 
   async run(now: Date): Promise<RetentionCounts> {
     const cut = retentionCutoffs(now, this.deps.policy);
@@ -44,7 +47,7 @@ export class RetentionService {
         where: where(erasedId),
         select: { id: true, reporterId: true, householdLabel: true, followers: { select: { userId: true } } },
         orderBy: { id: 'asc' },
-        take: CHUNK,
+        take: this.chunk,
       });
       if (chunk.length === 0) return total;
       await db.$transaction(async (tx) => {
@@ -66,14 +69,14 @@ export class RetentionService {
   private async outbox(before: Date): Promise<number> {
     const where = { OR: [{ status: 'sent', sentAt: { lt: before } }, { status: 'dead', createdAt: { lt: before } }] };
     return this.inChunks(
-      () => this.deps.db.outboxMessage.findMany({ where, select: { id: true }, take: CHUNK * 5 }).then((rows) => rows.map((r) => r.id)),
+      () => this.deps.db.outboxMessage.findMany({ where, select: { id: true }, take: this.chunk * 5 }).then((rows) => rows.map((r) => r.id)),
       (ids) => this.deps.db.outboxMessage.deleteMany({ where: { id: { in: ids } } }),
     );
   }
 
   private async updateIds(before: Date): Promise<number> {
     return this.inChunks(
-      () => this.deps.db.processedUpdate.findMany({ where: { at: { lt: before } }, select: { updateId: true }, take: CHUNK * 5 }).then((rows) => rows.map((r) => r.updateId)),
+      () => this.deps.db.processedUpdate.findMany({ where: { at: { lt: before } }, select: { updateId: true }, take: this.chunk * 5 }).then((rows) => rows.map((r) => r.updateId)),
       (ids) => this.deps.db.processedUpdate.deleteMany({ where: { updateId: { in: ids } } }),
     );
   }
