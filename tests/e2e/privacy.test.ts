@@ -84,7 +84,7 @@ describe('/privacy', () => {
   it('should say what is kept, who sees it and for how long, in Uyghur, Chinese and English, and be in /help and the menus', async () => {
     const cases = [
       { id: 8101, lang: 'ug', title: /كەنت مەسىلە دەپتىرى سىز ھەققىدە/, who: 'رەھبەرلەر', help: 'بوت سىز ھەققىدە' },
-      { id: 8102, lang: 'zh', title: /村情台账保存您的哪些信息/, who: '领导只看到统计数字', help: '机器人保存您的哪些信息' },
+      { id: 8102, lang: 'zh', title: /村务问题台账保存您的哪些信息/, who: '领导只看到统计数字', help: '机器人保存您的哪些信息' },
       { id: 8103, lang: 'en', title: /What Village Desk keeps about you/, who: 'Leaders see figures', help: 'what the bot keeps about you' },
     ] as const;
     for (const c of cases) {
@@ -189,19 +189,19 @@ describe('/forget', () => {
   it('should change nothing when cancelled (Chinese), and erase an English villager who confirms', async () => {
     const li = h.standin.user({ id: 8401, firstName: '李', languageCode: 'zh' });
     li.sendText('/forget');
-    const confirm = await wait(li, /确定从村情台账中删除您吗/);
+    const confirm = await wait(li, /确定从村务问题台账中删除您吗/);
     li.pressButton(confirm, '❌ 取消');
     await wait(li, /未删除任何内容/);
     expect(await userOf(8401)).not.toBeNull();
     li.sendText('/forget');
-    li.pressButton(await wait(li, /确定从村情台账中删除您吗/), '🗑 删除我');
-    await wait(li, /您已从村情台账中删除/);
+    li.pressButton(await wait(li, /确定从村务问题台账中删除您吗/), '🗑 删除我');
+    await wait(li, /您已从村务问题台账中删除/);
     await expect.poll(() => userOf(8401)).toBeNull();
 
     const anna = await english(8402, 'Anna');
     anna.sendText('/forget');
     const en = await wait(anna, /Erase you from Village Desk\?/);
-    expect(en.text).toContain('Your reports (0)');
+    expect(en.text).toContain('You have filed no reports.');
     anna.pressButton(en, '🗑 Erase me');
     await wait(anna, /you have been erased/);
     await expect.poll(() => userOf(8402)).toBeNull();

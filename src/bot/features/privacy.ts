@@ -60,7 +60,7 @@ export function privacyFeature(facts: PrivacyFacts): (bot: Telegraf<BotContext>)
       const lines = [
         t('privacy:forget_title'),
         t('privacy:forget_name'),
-        t('privacy:forget_reports', { reports: c.reports }),
+        c.reports > 0 ? t('privacy:forget_reports', { reports: c.reports }) : t('privacy:forget_no_reports'),
         ...(c.open > 0 ? [t('privacy:forget_open', { open: c.open })] : []),
         t('privacy:forget_texts', { texts: c.texts, media: c.media }),
         t('privacy:forget_drafts', { drafts: c.drafts, pending: c.pending }),
