@@ -202,6 +202,7 @@ export class PrivacyService {
       include: { ...REPORT_INCLUDE, events: { orderBy: [{ at: 'asc' }, { id: 'asc' }] } },
       orderBy: { number: 'asc' },
     });
+    const owned = await db.report.findMany({ where: { ownerId: user.id }, select: { number: true }, orderBy: { number: 'asc' } });
     const drafts = await db.draft.findMany({ where: { userId: user.id } });
     const pending = await db.outboxMessage.count({ where: { chatId: BigInt(user.telegramId), status: 'pending' } });
     const answered = await db.reportEvent.findMany({ where: { actorId: user.id, note: { not: null } }, include: { report: { select: { number: true } } }, orderBy: { at: 'asc' } });
@@ -259,6 +260,7 @@ export class PrivacyService {
         [k('what')]: historyKind(plain, e.kind),
         [k('note')]: e.note === ERASED_NOTE ? plain('privacy:erased_text') : e.note,
       })),
+      ...(owned.length > 0 ? { [k('owned')]: owned.map((r) => reportRef(r.number)) } : {}),
       [k('drafts')]: drafts.map((d) => ({ [k('when')]: when(d.updatedAt), [k('expires')]: when(d.expiresAt), [k('content')]: draftContent(d.data) })),
       [k('pending')]: pending,
     };

@@ -9,6 +9,7 @@ import { ERASED_TELEGRAM_ID } from '../../src/domain/privacy.ts';
 import { DAY_MS } from '../../src/domain/time.ts';
 import { RetentionService } from '../../src/services/retention.ts';
 import type { LedgerRow } from '../../src/export/ledgerExport.ts';
+import { loadConfig } from '../../src/config.ts';
 
 // four weeks of reports up to Wednesday 2026-11-25; links are kept 7 days after closing
 const NOW = new Date('2026-11-25T09:00:00Z');
@@ -97,5 +98,17 @@ describe('retention', () => {
     expect(await l.db.outboxMessage.count({ where: { status: 'pending' } })).toBe(pendingBefore);
     expect(await l.db.outboxMessage.count({ where: { status: { in: ['sent', 'dead'] } } })).toBe(sentRecent);
     expect((await l.db.processedUpdate.findMany()).map((u) => u.updateId)).toEqual([999n]);
+  });
+});
+
+describe('retention settings', () => {
+  const env = { BOT_TOKEN: '1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' };
+  it('should default to a year for reporter links and a few days for messages and update ids', () => {
+    expect(loadConfig(env)).toMatchObject({ RETAIN_REPORTER_LINK_DAYS: 365, RETAIN_DELIVERED_MESSAGES_DAYS: 3, RETAIN_UPDATE_IDS_DAYS: 3 });
+  });
+  it('should name each bad value, and keep update ids longer than Telegram re-delivers', () => {
+    expect(() => loadConfig({ ...env, RETAIN_REPORTER_LINK_DAYS: 'a year', RETAIN_UPDATE_IDS_DAYS: '1' })).toThrow(
+      /RETAIN_REPORTER_LINK_DAYS must be a number of days[\s\S]*RETAIN_UPDATE_IDS_DAYS must be at least 2 day/,
+    );
   });
 });
