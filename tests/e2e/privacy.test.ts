@@ -103,6 +103,20 @@ describe('/privacy', () => {
     }
   }, 60_000);
 
+  it('should point to the private chat when asked in a group, and show nothing there', async () => {
+    const admin = h.standin.user({ id: ADMIN_ID, firstName: 'Admin', languageCode: 'zh' });
+    const group = h.standin.group({ id: -100700, title: 'Leaders' });
+    h.standin.botAddedToGroup(group, admin);
+    group.sendText(admin, '/bindgroup');
+    await group.waitForMessage(/本群已设为领导群/, PATIENCE);
+    for (const command of ['/privacy', '/mydata', '/forget']) {
+      group.sendText(admin, command);
+      await group.waitForMessage(/请在与机器人的私聊中发送/, PATIENCE);
+    }
+    expect(h.standin.documents(-100700)).toEqual([]);
+    expect(await userOf(ADMIN_ID)).not.toBeNull();
+  });
+
   it('should tell staff how to hand over first and how to erase a household', async () => {
     const cadre = await staff(8110, 'cadre', 'Memet', 'ug');
     cadre.sendText('/privacy');

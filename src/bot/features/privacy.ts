@@ -6,6 +6,13 @@ import { DRAFT_TTL_HOURS } from '../../domain/draft.ts';
 import { setPersonalMenu } from '../commands.ts';
 import { keepShowing } from './chatAction.ts';
 
+/** In a group, nothing about a person is shown or done: they are pointed to the private chat. */
+async function privateOnly(ctx: BotContext): Promise<boolean> {
+  if (ctx.chat?.type === 'private') return true;
+  await say(ctx, ctx.vd.t('privacy:private_only'));
+  return false;
+}
+
 /** Settings /privacy quotes, so that what it says is what the bot does. */
 export interface PrivacyFacts {
   reporterLinkDays: number;
@@ -21,7 +28,7 @@ export interface PrivacyFacts {
 export function privacyFeature(facts: PrivacyFacts): (bot: Telegraf<BotContext>) => void {
   return (bot) => {
     bot.command('privacy', async (ctx) => {
-      if (ctx.chat.type !== 'private') return;
+      if (!(await privateOnly(ctx))) return;
       const { t, user } = ctx.vd;
       const vars = { draft_hours: DRAFT_TTL_HOURS, message_days: facts.deliveredMessagesDays, link_days: facts.reporterLinkDays };
       const parts = [t('privacy:explain', vars)];
@@ -30,7 +37,7 @@ export function privacyFeature(facts: PrivacyFacts): (bot: Telegraf<BotContext>)
     });
 
     bot.command('mydata', async (ctx) => {
-      if (ctx.chat.type !== 'private') return;
+      if (!(await privateOnly(ctx))) return;
       const { t, services, user, locale } = ctx.vd;
       await keepShowing(ctx, 'upload_document', async () => {
         const file = await services.privacy.myData(user, locale);
@@ -39,7 +46,7 @@ export function privacyFeature(facts: PrivacyFacts): (bot: Telegraf<BotContext>)
     });
 
     bot.command('forget', async (ctx) => {
-      if (ctx.chat.type !== 'private') return;
+      if (!(await privateOnly(ctx))) return;
       const { t, services, user } = ctx.vd;
       const arg = ctx.payload.trim().replace(/^#/, '');
       if (arg !== '') {
