@@ -123,6 +123,12 @@ export class PrivacyService {
     return counts;
   }
 
+  /** Whether a report's reporter was erased: nobody is left to ask or tell. */
+  async reporterLeft(number: number): Promise<boolean> {
+    const row = await this.deps.db.report.findUnique({ where: { number }, select: { reporter: { select: { telegramId: true } } } });
+    return row !== null && isErasedPerson(row.reporter);
+  }
+
   /** The household behind a report, for the confirmation, if this person may erase it. */
   async householdPreview(actor: User, number: number): Promise<{ label: string }> {
     const row = await this.deps.db.report.findUnique({ where: { number }, select: { reporterId: true, householdLabel: true } });

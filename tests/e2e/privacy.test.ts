@@ -191,6 +191,9 @@ describe('/forget', () => {
     expect(await figures()).toEqual(before);
     const erased = await userOf(ERASED_TELEGRAM_ID);
     expect(report.reporterId).toBe(erased!.id);
+    // the owner's "ask the reporter" says at once that nobody is left to ask
+    cadre.press(told, 'r:1:ask', { forge: true });
+    await expect.poll(() => h.standin.callbackAnswers.at(-1)?.text, { timeout: PATIENCE.timeoutMs }).toBe('反映人已要求删除其信息：机器人已无法再向其提问。');
 
     // writing again: a new resident with nothing
     ayshem.sendText('/my');
