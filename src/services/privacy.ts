@@ -6,7 +6,7 @@ import type { Clock } from '../domain/time.ts';
 import type { Report, User } from '../domain/types.ts';
 import type { Locale, Texts } from '../i18n/index.ts';
 import { categoryName, formatDateTime, placeName, reportRef } from '../i18n/format.ts';
-import { plainText } from '../i18n/text.ts';
+import { escapeHtml, plainText } from '../i18n/text.ts';
 import { owe } from '../notify/outbox.ts';
 import { Refused } from './errors.ts';
 import type { ReportService } from './reports.ts';
@@ -107,6 +107,7 @@ export class PrivacyService {
       const counts = await this.count(tx, person);
       const erasedId = await PrivacyService.erasedPerson(tx, now);
       const reports = await tx.report.findMany({ where: { reporterId: person.id }, include: REPORT_INCLUDE });
+      await dropRelayed(tx, await sentBy(tx, person.id, reports.map((r) => r.id)));
       for (const r of reports) await this.eraseReporter(tx, toReport(r), person.id, erasedId, 'all', now);
       // what they did elsewhere (joined someone's report; as staff, their work) stays, by nobody
       await tx.reportEvent.updateMany({ where: { actorId: person.id }, data: { actorId: erasedId } });
@@ -150,6 +151,7 @@ export class PrivacyService {
       const report = toReport(row);
       if (!mayEraseHousehold(actor, report)) throw new Refused('not_permitted');
       const erasedId = await PrivacyService.erasedPerson(tx, now);
+      await dropRelayed(tx, await sentBy(tx, report.reporterId, [report.id], 'household'));
       await this.eraseReporter(tx, report, report.reporterId, erasedId, 'household', now);
       const updated = await tx.report.findUniqueOrThrow({ where: { id: report.id }, include: REPORT_INCLUDE });
       return toReport(updated);
@@ -273,6 +275,36 @@ export class PrivacyService {
     const day = formatDateTime(clock.now(), timeZone).slice(0, 10);
     return { filename: `mydata-${day}.json`, bytes: Buffer.from(`${JSON.stringify(file, null, 2)}\n`, 'utf8'), reports: reports.length };
   }
+}
+
+/** What a reporter sent with their reports: the texts (description, answers, reasons) and the file ids of their photos and voice messages. */
+async function sentBy(tx: Tx, reporterId: number, reportIds: number[], scope: 'all' | 'household' = 'all'): Promise<{ texts: string[]; fileIds: string[] }> {
+  const [reports, events, files] = await Promise.all([
+    tx.report.findMany({ where: { id: { in: reportIds } }, select: { description: true } }),
+    tx.reportEvent.findMany({ where: { reportId: { in: reportIds }, actorId: reporterId, note: { not: null }, ...(scope === 'household' ? { kind: { in: [...REPORTER_EVENT_KINDS] } } : {}) }, select: { note: true } }),
+    tx.attachment.findMany({ where: { reportId: { in: reportIds }, kind: { in: REPORTER_MEDIA } }, select: { fileId: true } }),
+  ]);
+  return { texts: [...reports.map((r) => r.description), ...events.map((e) => e.note ?? '')], fileIds: files.map((f) => f.fileId) };
+}
+
+/** Shortest text looked for in owed messages: shorter ones ("ok", "yes") would match other people's. */
+const RELAYED_MIN_CHARS = 12;
+
+/**
+ * Messages still owed to staff that carry what the person sent (a report card with their
+ * description, their relayed answer, their voice message or photos) are not delivered any more:
+ * the owner gets the report again, anonymous, with the notice that the reporter left. A text is
+ * found by its beginning as the outbox stores it (HTML-escaped, JSON-encoded).
+ */
+async function dropRelayed(tx: Tx, sent: { texts: string[]; fileIds: string[] }): Promise<void> {
+  const needles = [
+    ...sent.fileIds,
+    ...sent.texts
+      .map((text) => Array.from(text.trim()).slice(0, 40).join(''))
+      .filter((text) => Array.from(text).length >= RELAYED_MIN_CHARS)
+      .map((text) => JSON.stringify(escapeHtml(text)).slice(1, -1)),
+  ];
+  for (const needle of new Set(needles)) await tx.outboxMessage.deleteMany({ where: { status: 'pending', payload: { contains: needle } } });
 }
 
 function historyKind(plain: (key: string) => string, kind: string): string {

@@ -47,7 +47,7 @@ describe('forgetting a person', () => {
     await l.services.reports.act(cadre, closed.number, { kind: 'acknowledge' });
     await l.services.reports.act(cadre, closed.number, { kind: 'resolve', note: 'replaced the pipe' });
     await l.services.reports.act(ayshem, closed.number, { kind: 'satisfied' });
-    const theirs = await file(other);
+    const theirs = await file(other, { description: 'no water at the school tap since Monday' });
     await l.services.reports.join(ayshem, theirs.number);
     await l.services.drafts.save(ayshem.id, 'report', { hello: 'draft' });
     const figuresBefore = await l.services.digests.figures('week');
@@ -57,7 +57,13 @@ describe('forgetting a person', () => {
     expect(preview).toEqual({ reports: 2, open: 1, texts: 3, media: 2, drafts: 2, pending: expect.any(Number) });
     expect(preview.pending).toBeGreaterThan(0);
     const outboxBefore = await l.db.outboxMessage.count();
+    const relayed = await l.db.outboxMessage.count({ where: { chatId: BigInt(cadre.telegramId), status: 'pending', payload: { contains: '13912345678' } } });
+    expect(relayed).toBe(1);
     await l.services.privacy.forget(ayshem);
+    // what they sent is no longer on its way to anyone: their answer, their voice message, their photo
+    for (const sent of ['13912345678', 'VOICE-1', 'PHOTO-1', 'the pipe at the mosque road']) expect(await l.db.outboxMessage.count({ where: { payload: { contains: sent } } })).toBe(0);
+    // someone else's messages are untouched
+    expect(await l.db.outboxMessage.count({ where: { status: 'pending', chatId: BigInt(cadre.telegramId), payload: { contains: 'no water at the school tap' } } })).toBe(1);
 
     expect(await l.db.user.findUnique({ where: { id: ayshem.id } })).toBeNull();
     expect(await l.db.outboxMessage.count({ where: { chatId: BigInt(ayshem.telegramId) } })).toBe(0);
