@@ -229,7 +229,7 @@ export class ReportService {
       const decision = decideTransition(current, action, actor);
       if (decision.kind === 'refused') throw new Refused(decision.reason);
       // nobody would receive the question: the reporter asked to be forgotten
-      if (action.kind === 'ask' && isErasedPerson((await tx.user.findUniqueOrThrow({ where: { id: current.reporterId } })))) throw new Refused('reporter_left');
+      if (action.kind === 'ask' && isErasedPerson(await tx.user.findUniqueOrThrow({ where: { id: current.reporterId } }))) throw new Refused('reporter_left');
       const actorId = actor.kind === 'user' ? actor.userId : null;
       const data: Record<string, unknown> = { status: decision.to, updatedAt: now };
       switch (action.kind) {
