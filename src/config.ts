@@ -27,6 +27,8 @@ const hhmm = (fallback: string) =>
 
 const count = (fallback: number, unit: string) =>
   z.coerce.number({ message: `must be a whole number of ${unit}` }).int({ message: `must be a whole number of ${unit}` }).min(1, { message: `must be at least 1 (${unit})` }).default(fallback);
+const days = (fallback: number, min: number) =>
+  z.coerce.number({ message: 'must be a number of days' }).int({ message: 'must be a whole number of days' }).min(min, { message: `must be at least ${min} day(s)` }).default(fallback);
 
 const schema = z
   .object({
@@ -76,6 +78,11 @@ const schema = z
     BACKUP_DIR: z.string().default('./data/backups'),
     BACKUP_KEEP: count(14, 'backups'),
     BACKUP_CRON: cron('30 3 * * *'),
+    // Retention (issue "Trust"): how long the ledger keeps what it no longer needs.
+    RETAIN_REPORTER_LINK_DAYS: days(365, 1),
+    RETAIN_DELIVERED_MESSAGES_DAYS: days(3, 1),
+    // Telegram re-delivers an unconfirmed update for up to 24 hours: remember ids for longer
+    RETAIN_UPDATE_IDS_DAYS: days(3, 2),
   });
 
 /** Rules between variables, checked on the raw values so that they are reported with the others. */

@@ -15,6 +15,7 @@ import { OutboxDispatcher } from './notify/dispatcher.ts';
 import { Scheduler } from './jobs/scheduler.ts';
 import { digestFeature } from './bot/features/digest.ts';
 import { exportFeature } from './bot/features/export.ts';
+import { privacyFeature } from './bot/features/privacy.ts';
 import os from 'node:os';
 
 /** A running Village Desk: everything main() wired, and how to stop it. */
@@ -47,7 +48,7 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
     apiRoot: config.TELEGRAM_API_ROOT,
     services,
     logger,
-    extraFeatures: [digestFeature, exportFeature],
+    extraFeatures: [digestFeature, exportFeature, privacyFeature({ reporterLinkDays: config.RETAIN_REPORTER_LINK_DAYS, deliveredMessagesDays: config.RETAIN_DELIVERED_MESSAGES_DAYS })],
     floodLimits: { perMinute: config.UPDATES_PER_MINUTE, staffPerMinute: config.STAFF_UPDATES_PER_MINUTE, pauseMs: config.FLOOD_PAUSE_SECONDS * 1000 },
   });
   const dispatcher = new OutboxDispatcher({

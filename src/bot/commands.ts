@@ -2,14 +2,14 @@ import type { Telegram } from 'telegraf';
 import { LOCALES, type Locale, type Texts } from '../i18n/index.ts';
 import type { Role } from '../domain/lifecycle.ts';
 
-type Command = 'report' | 'my' | 'status' | 'tasks' | 'queue' | 'digest' | 'export' | 'users' | 'invite' | 'lang' | 'help' | 'cancel';
+type Command = 'report' | 'my' | 'status' | 'tasks' | 'queue' | 'digest' | 'export' | 'users' | 'invite' | 'lang' | 'help' | 'cancel' | 'privacy' | 'mydata' | 'forget';
 
 /** What each role sees in Telegram's command menu: villagers only what they use. */
 const MENUS: Record<Role, readonly Command[]> = {
-  resident: ['report', 'my', 'status', 'lang', 'help', 'cancel'],
-  cadre: ['tasks', 'report', 'status', 'my', 'lang', 'help', 'cancel'],
-  leader: ['digest', 'queue', 'export', 'status', 'tasks', 'report', 'lang', 'help', 'cancel'],
-  admin: ['digest', 'queue', 'export', 'users', 'invite', 'status', 'tasks', 'report', 'lang', 'help', 'cancel'],
+  resident: ['report', 'my', 'status', 'lang', 'help', 'cancel', 'privacy', 'mydata', 'forget'],
+  cadre: ['tasks', 'report', 'status', 'my', 'lang', 'help', 'cancel', 'privacy', 'mydata', 'forget'],
+  leader: ['digest', 'queue', 'export', 'status', 'tasks', 'report', 'lang', 'help', 'cancel', 'privacy', 'mydata', 'forget'],
+  admin: ['digest', 'queue', 'export', 'users', 'invite', 'status', 'tasks', 'report', 'lang', 'help', 'cancel', 'privacy', 'mydata', 'forget'],
 };
 /** The leaders' group menu. */
 const GROUP_MENU: readonly Command[] = ['digest', 'export', 'queue', 'status', 'lang'];

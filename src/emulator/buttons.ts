@@ -52,13 +52,23 @@ export function replyKeyboardButtons(message: HasReplyMarkup): string[] {
   return out;
 }
 
+/** Invisible direction marks and isolates: a person reading a button does not see them. */
+const DIRECTION_MARKS = /[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/g;
+
+/** A label as a person reads it: without invisible direction marks. */
+export function visibleText(text: string): string {
+  return text.replace(DIRECTION_MARKS, '');
+}
+
 /**
- * The first inline button whose text equals `textOrRegex` (string) or matches it (RegExp).
+ * The first inline button whose text reads as `textOrRegex` (string; invisible direction marks
+ * are ignored on both sides, as a person reading it would) or matches it (RegExp).
  * Throws an Error listing the available buttons when there is none.
  */
 export function findButton(message: HasReplyMarkup, textOrRegex: string | RegExp): FlatButton {
   const all = buttons(message);
-  const found = all.find((b) => (typeof textOrRegex === 'string' ? b.text === textOrRegex : textOrRegex.test(b.text)));
+  const wanted = typeof textOrRegex === 'string' ? visibleText(textOrRegex) : undefined;
+  const found = all.find((b) => (wanted !== undefined ? visibleText(b.text) === wanted : (textOrRegex as RegExp).test(b.text)));
   if (found === undefined) {
     const list = all.length === 0 ? '(no inline keyboard)' : all.map((b) => JSON.stringify(b.text)).join(', ');
     throw new Error(`No inline button matching ${String(textOrRegex)}; buttons: ${list}`);

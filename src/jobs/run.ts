@@ -29,7 +29,8 @@ export async function runJob(name: JobName, now: Date, deps: { jobs: JobService;
     }
     case 'cleanup': {
       const r = await deps.jobs.cleanup(now);
-      return `cleanup: ${r.drafts} drafts, ${r.invites} invitations, ${r.updates} update ids dropped`;
+      const kept = r.retention ? `; retention: ${r.retention.reporterLinks} reporter links erased, ${r.retention.outbox} delivered messages, ${r.retention.updateIds} more update ids dropped` : '';
+      return `cleanup: ${r.drafts} drafts, ${r.invites} invitations, ${r.updates} update ids dropped${kept}`;
     }
   }
 }

@@ -5,6 +5,7 @@ import { isRtl, type Locale, type T } from '../i18n/index.ts';
 import { categoryName, formatDateTime, placeName, reportRef } from '../i18n/format.ts';
 import { daysOverdue, isOverdue } from '../domain/time.ts';
 import { isOpen } from '../domain/lifecycle.ts';
+import { ERASED_NOTE } from '../domain/privacy.ts';
 
 /** How a message is rendered for one reader. */
 export interface Reader {
@@ -90,7 +91,7 @@ export function historyLines(events: readonly ReportEvent[], reader: Reader, act
         e.kind === 'transition' && e.toStatus
           ? t('history:to_status', { status: statusLabel(e.toStatus, reader) })
           : t(`history:${e.kind}`);
-      const note = e.note ? t('history:note', { note: html(userText(e.note, reader, 200)) }) : '';
+      const note = e.note === ERASED_NOTE ? t('history:note', { note: t('history:erased') }) : e.note ? t('history:note', { note: html(userText(e.note, reader, 200)) }) : '';
       return t('history:line', { when, what: html(what), who: actorName(e.actorId), note: html(note) });
     })
     .join('\n');

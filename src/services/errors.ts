@@ -12,7 +12,10 @@ export type RefusalCode =
   | 'invite_expired'
   | 'category_not_found'
   | 'place_not_found'
-  | 'user_not_found';
+  | 'user_not_found'
+  | 'hand_over_first'
+  | 'last_admin'
+  | 'reporter_left';
 
 /** A use case said no: nothing was changed. */
 export class Refused extends Error {

@@ -17,6 +17,8 @@ import { UpdateLog } from './updates.ts';
 import { UserService } from './users.ts';
 import { ExportService } from './export.ts';
 import { ReportQuota } from './quota.ts';
+import { PrivacyService } from './privacy.ts';
+import { RetentionService } from './retention.ts';
 
 /** Every use case of Village Desk, wired over one database and one clock. */
 export interface Services {
@@ -40,6 +42,8 @@ export interface Services {
   exports: ExportService;
   /** reports per person per day */
   quota: ReportQuota;
+  privacy: PrivacyService;
+  retention: RetentionService;
   /** closes both database connections */
   close(): Promise<void>;
   /** the scheduler lease, held under a name for this process (on real time unless a clock is given) */
@@ -53,7 +57,8 @@ export interface ServiceOptions {
   clock: Clock;
   texts: Texts;
   config: Pick<Config, 'DATABASE_URL' | 'TIMEZONE' | 'DEFAULT_LOCALE' | 'ADMIN_TELEGRAM_IDS' | 'QUIET_HOURS_START' | 'QUIET_HOURS_END' | 'ESCALATE_AFTER_DAYS'> &
-    Partial<Pick<Config, 'REPORTS_PER_DAY' | 'STAFF_REPORTS_PER_DAY'>>;
+    Partial<Pick<Config, 'REPORTS_PER_DAY' | 'STAFF_REPORTS_PER_DAY'>> &
+    Pick<Config, 'RETAIN_REPORTER_LINK_DAYS' | 'RETAIN_DELIVERED_MESSAGES_DAYS' | 'RETAIN_UPDATE_IDS_DAYS'>;
   /** called when a committed change owes messages (wakes the dispatcher) */
   onOwed?: () => void;
 }
@@ -73,6 +78,10 @@ export function createServices(o: ServiceOptions): Services {
   const quietHours = { start: config.QUIET_HOURS_START, end: config.QUIET_HOURS_END };
   const catalog = new CatalogService({ db });
   const digests = new DigestService({ db, clock, catalog, notices, settings, timeZone, quietHours, onOwed });
+  const retention = new RetentionService({
+    db,
+    policy: { reporterLinkDays: config.RETAIN_REPORTER_LINK_DAYS, deliveredOutboxDays: config.RETAIN_DELIVERED_MESSAGES_DAYS, updateIdDays: config.RETAIN_UPDATE_IDS_DAYS },
+  });
   return {
     db,
     hot,
@@ -90,9 +99,11 @@ export function createServices(o: ServiceOptions): Services {
     users: new UserService({ db, hot, clock, adminIds: config.ADMIN_TELEGRAM_IDS }),
     catalog,
     admin: new AdminService({ db, clock }),
-    jobs: new JobService({ db, hot, catalog, notices, settings, reports, drafts, invites, updates, timeZone, quietHours, escalateAfterDays: config.ESCALATE_AFTER_DAYS, onOwed }),
+    jobs: new JobService({ db, hot, catalog, notices, settings, reports, drafts, invites, updates, timeZone, quietHours, escalateAfterDays: config.ESCALATE_AFTER_DAYS, onOwed, retention }),
     exports: new ExportService({ db, catalog, texts, timeZone }),
     quota: new ReportQuota({ db, clock, timeZone, perDay: config.REPORTS_PER_DAY ?? 10, staffPerDay: config.STAFF_REPORTS_PER_DAY ?? 200 }),
+    privacy: new PrivacyService({ db, clock, texts, timeZone, reports, onOwed }),
+    retention,
     // Process liveness is a matter of real time, whatever time the ledger is run at (the jobs
     // CLI runs "as of --at", tests pin the ledger's clock).
     async close() {

@@ -17,6 +17,8 @@ import type { CatalogService, NameIndex } from './catalog.ts';
 import type { Locale, T } from '../i18n/index.ts';
 import type { InviteService } from './invites.ts';
 import type { UpdateLog } from './updates.ts';
+import type { RetentionCounts, RetentionService } from './retention.ts';
+import { ERASED_TELEGRAM_ID } from '../domain/privacy.ts';
 
 /** Lines listed in one reminder or escalation message; the rest are counted. */
 const LIST_LIMIT = 20;
@@ -36,6 +38,8 @@ export interface JobDeps {
   quietHours: QuietHours;
   escalateAfterDays: number;
   onOwed: () => void;
+  /** what is kept only for a while (RETAIN_* settings) */
+  retention?: RetentionService;
 }
 
 /** One overdue report, as the scan reads it (only what the messages need). */
@@ -199,7 +203,8 @@ export class JobService {
     const toClose = await db.report.findMany({ where: { status: 'resolved', resolvedAt: { lte: closeBefore } }, select: { number: true } });
     for (const { number } of toClose) await reports.actAsSystem(number, { kind: 'no_answer' });
     const toRemind = await db.report.findMany({
-      where: { status: 'resolved', resolvedAt: { lte: remindBefore, gt: closeBefore }, followupSentAt: null },
+      // a reporter who asked to be forgotten is not asked (src/domain/privacy.ts)
+      where: { status: 'resolved', resolvedAt: { lte: remindBefore, gt: closeBefore }, followupSentAt: null, reporter: { telegramId: { not: BigInt(ERASED_TELEGRAM_ID) } } },
       include: { ...REPORT_INCLUDE, reporter: true },
     });
     const sendAt = nextSendTime(now, this.deps.timeZone, this.deps.quietHours);
@@ -223,10 +228,11 @@ export class JobService {
     return { reminded, closed: toClose.length };
   }
 
-  /** Drops abandoned drafts, unused expired invitations and old update ids. */
-  async cleanup(now: Date): Promise<{ drafts: number; invites: number; updates: number }> {
+  /** Drops abandoned drafts, unused expired invitations and old update ids, then applies the retention periods. */
+  async cleanup(now: Date): Promise<{ drafts: number; invites: number; updates: number; retention?: RetentionCounts }> {
     const [drafts, invites, updates] = [await this.deps.drafts.expire(now), await this.deps.invites.expire(now), await this.deps.updates.prune(now)];
-    return { drafts, invites, updates };
+    const retention = await this.deps.retention?.run(now);
+    return { drafts, invites, updates, ...(retention ? { retention } : {}) };
   }
 }
 

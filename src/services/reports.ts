@@ -10,6 +10,7 @@ import { owe, type OwedMessage } from '../notify/outbox.ts';
 import type { Notices, Recipient } from '../notify/notices.ts';
 import { reportButtonData, type InlineKeyboard, type Reader } from '../notify/render.ts';
 import { Refused } from './errors.ts';
+import { isErasedPerson } from '../domain/privacy.ts';
 import type { SettingsService } from './settings.ts';
 
 export interface ReportDeps {
@@ -227,6 +228,8 @@ export class ReportService {
       if (!current) throw new Refused('report_not_found');
       const decision = decideTransition(current, action, actor);
       if (decision.kind === 'refused') throw new Refused(decision.reason);
+      // nobody would receive the question: the reporter asked to be forgotten
+      if (action.kind === 'ask' && isErasedPerson(await tx.user.findUniqueOrThrow({ where: { id: current.reporterId } }))) throw new Refused('reporter_left');
       const actorId = actor.kind === 'user' ? actor.userId : null;
       const data: Record<string, unknown> = { status: decision.to, updatedAt: now };
       switch (action.kind) {
@@ -369,7 +372,9 @@ export class ReportService {
 
   /** The reporter first (or the cadre who filed for a household), then those who joined. */
   private async reporterSide(tx: Tx, report: Report): Promise<Recipient[]> {
-    const reporter = await tx.user.findUnique({ where: { id: report.reporterId } });
+    const found = await tx.user.findUnique({ where: { id: report.reporterId } });
+    // an erased reporter is nobody to tell (src/domain/privacy.ts)
+    const reporter = found && !isErasedPerson(found) ? found : null;
     const followers = await tx.reportFollower.findMany({ where: { reportId: report.id }, include: { user: true }, orderBy: { createdAt: 'asc' } });
     return [...(reporter ? [toUser(reporter)] : []), ...followers.map((f) => toUser(f.user))].map((u) => this.deps.notices.recipientOf(u));
   }

@@ -25,7 +25,7 @@ describe('the bot as a service', () => {
     h = await startHarness();
     const ug = h.standin.commandsFor({ type: 'default' }, 'ug')!;
     const zh = h.standin.commandsFor({ type: 'default' }, 'zh')!;
-    expect(ug.map((c) => c.command)).toEqual(['report', 'my', 'status', 'lang', 'help', 'cancel']);
+    expect(ug.map((c) => c.command)).toEqual(['report', 'my', 'status', 'lang', 'help', 'cancel', 'privacy', 'mydata', 'forget']);
     expect(ug[0]!.description).toBe(`${RLM}مەسىلە ئىنكاس قىلىش`);
     expect(zh[0]!.description).toBe('反映问题');
     expect(h.standin.commandsFor({ type: 'default' }, '')![0]!.description).toBe('Report a problem');
@@ -34,7 +34,7 @@ describe('the bot as a service', () => {
     admin.sendText('/start');
     await admin.waitForMessage(/您好/);
     const mine = h.standin.commandsFor({ type: 'chat', chat_id: 900_001 })!;
-    expect(mine.map((c) => c.command)).toEqual(['digest', 'queue', 'export', 'users', 'invite', 'status', 'tasks', 'report', 'lang', 'help', 'cancel']);
+    expect(mine.map((c) => c.command)).toEqual(['digest', 'queue', 'export', 'users', 'invite', 'status', 'tasks', 'report', 'lang', 'help', 'cancel', 'privacy', 'mydata', 'forget']);
     expect(mine[0]!.description).toBe('情况汇总');
   });
 

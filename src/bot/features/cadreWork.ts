@@ -196,6 +196,7 @@ export function registerCadreWork(bot: Telegraf<BotContext>): void {
         return done('cadre:started');
       case 'ask':
         await reportFor(ctx, number, 'ask');
+        if (await services.privacy.reporterLeft(number)) throw new Refused('reporter_left');
         await setPrompt(ctx, { kind: 'ask', number });
         await answer(ctx);
         await say(ctx, t('cadre:ask_question', { ref }));
