@@ -76,7 +76,7 @@ describe('floods', () => {
     ]);
     flood(3000 - sent);
     expect(sent).toBe(3000);
-    expect(ayshemFiled.text).toMatch(/^✅ رەھمەت/);
+    expect(ayshemFiled.text).toMatch(/^\u200f✅ رەھمەت/);
     expect(liFiled.text).toContain('编号#');
     await settled();
 

@@ -98,7 +98,7 @@ describe('a full disk', () => {
     u.pressButton(where, 'ئاقسۇ كەنتى');
     u.sendText('ئاقسۇ');
     const told = await u.waitForMessage(CANNOT_SAVE);
-    expect(told.text).toMatch(/^⚠️ ھازىر/);
+    expect(told.text).toMatch(/^\u200f⚠️ ھازىر/);
     u.sendText('/my');
     await u.waitForMessage(CANNOT_SAVE);
     // the button press was answered with the same sentence, as an alert
