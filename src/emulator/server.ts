@@ -40,7 +40,7 @@ export type * from './types.ts';
 export type { Entity } from './entities.ts';
 export type { FloodLimits } from './limits.ts';
 export { DEFAULT_FLOOD_LIMITS } from './limits.ts';
-export type { MessageMatcher, RawUpdate, StartOptions, WaitOptions } from './state.ts';
+export type { MessageMatcher, RawUpdate, StartOptions, TimelineEntry, WaitOptions } from './state.ts';
 export { ScriptedGroup, ScriptedUser } from './scripted.ts';
 export type { GroupInit, PressOptions, UserInit } from './scripted.ts';
 

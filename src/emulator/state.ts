@@ -44,6 +44,11 @@ export interface StartOptions {
   routes?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 }
 
+/** One message of a chat's timeline (see EmulatorState.timeline). */
+export type TimelineEntry =
+  | { from: 'bot'; id: number; message: BotMessage }
+  | { from: 'user'; id: number; message: Record<string, unknown> };
+
 export type MemberStatus = 'creator' | 'administrator' | 'member' | 'restricted' | 'left' | 'kicked';
 
 export interface ChatState {
@@ -165,6 +170,22 @@ export abstract class EmulatorState {
     const chat = this.chats.get(chatId);
     if (chat === undefined) return [];
     return chat.botMessages.filter((m) => opts.includeDeleted === true || !m.deleted);
+  }
+
+  /**
+   * The chat as its people see it: what users wrote (raw Telegram messages) and the bot's
+   * messages, in message_id order (both share the chat's counter, as in Telegram).
+   */
+  timeline(chatId: number): TimelineEntry[] {
+    const chat = this.chats.get(chatId);
+    if (chat === undefined) return [];
+    const entries: TimelineEntry[] = [
+      ...chat.botMessages.filter((m) => !m.deleted).map((message): TimelineEntry => ({ from: 'bot', id: message.message_id, message })),
+      ...[...chat.userMessages.entries()]
+        .filter(([id]) => !chat.deletedUserMessages.has(id))
+        .map(([id, message]): TimelineEntry => ({ from: 'user', id, message })),
+    ];
+    return entries.sort((a, b) => a.id - b.id);
   }
 
   /** The bot's last (not deleted) message in a chat. */

@@ -66,6 +66,21 @@ export abstract class UpdateFeed extends Validation {
     return this.enqueue(update) as unknown as Update.MyChatMemberUpdate;
   }
 
+  /**
+   * Empties every chat and drops the updates not yet taken, keeping users, groups and files:
+   * the demo's "start again" (a new bot process then starts from an empty feed).
+   */
+  forgetHistory(): void {
+    for (const chat of this.chats.values()) {
+      chat.botMessages = [];
+      chat.userMessages.clear();
+      chat.deletedUserMessages.clear();
+      chat.cursor = 0;
+    }
+    this.queue = [];
+    this.notify();
+  }
+
   /** Pushes the exact same update (same update_id) again, as after a lost confirmation. */
   redeliver(update: { update_id: number }): RawUpdate {
     const original = this.updates.find((u) => u.update_id === update.update_id);
