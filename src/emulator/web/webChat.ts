@@ -275,6 +275,15 @@ export class WebChat {
   }
 
   private sendFont(res: ServerResponse, name: string): boolean {
+    // colour emoji (the bot's buttons start with one): the package's stylesheet and its subsets
+    const emoji = /^emoji\/(index\.css|files\/noto-color-emoji-\d+-400-normal\.woff2?)$/.exec(name);
+    if (emoji) {
+      const bytes = fs.readFileSync(path.join(path.dirname(requireHere.resolve('@fontsource/noto-color-emoji/package.json')), emoji[1]!));
+      const type = emoji[1]!.endsWith('.css') ? 'text/css; charset=utf-8' : emoji[1]!.endsWith('.woff2') ? 'font/woff2' : 'font/woff';
+      res.writeHead(200, { 'content-type': type, 'content-length': bytes.length, 'cache-control': 'max-age=86400' });
+      res.end(bytes);
+      return true;
+    }
     const spec = FONTS[name];
     if (spec === undefined) return false;
     const bytes = fs.readFileSync(requireHere.resolve(spec));
