@@ -39,11 +39,13 @@ export interface WebChatControls {
 const STATIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..', 'src/emulator/web/static');
 const requireHere = createRequire(import.meta.url);
 
-/** Fonts the page uses, from npm packages in the tree: an Arabic-script font that shapes Uyghur, and a CJK one. */
+/** Fonts the page uses, from npm packages in the tree: an Arabic-script font that shapes Uyghur, a CJK one and emoji. */
 const FONTS: Record<string, string> = {
   'arabic.ttf': '@expo-google-fonts/noto-sans-arabic/400Regular/NotoSansArabic_400Regular.ttf',
   'arabic-bold.ttf': '@expo-google-fonts/noto-sans-arabic/700Bold/NotoSansArabic_700Bold.ttf',
   'sc.ttf': '@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf',
+  // the bot's buttons and messages start with emoji; outline glyphs render in every browser, headless included
+  'emoji.ttf': '@expo-google-fonts/noto-emoji/400Regular/NotoEmoji_400Regular.ttf',
 };
 
 const STATIC_TYPES: Record<string, string> = {
@@ -275,15 +277,6 @@ export class WebChat {
   }
 
   private sendFont(res: ServerResponse, name: string): boolean {
-    // colour emoji (the bot's buttons start with one): the package's stylesheet and its subsets
-    const emoji = /^emoji\/(index\.css|files\/noto-color-emoji-\d+-400-normal\.woff2?)$/.exec(name);
-    if (emoji) {
-      const bytes = fs.readFileSync(path.join(path.dirname(requireHere.resolve('@fontsource/noto-color-emoji/package.json')), emoji[1]!));
-      const type = emoji[1]!.endsWith('.css') ? 'text/css; charset=utf-8' : emoji[1]!.endsWith('.woff2') ? 'font/woff2' : 'font/woff';
-      res.writeHead(200, { 'content-type': type, 'content-length': bytes.length, 'cache-control': 'max-age=86400' });
-      res.end(bytes);
-      return true;
-    }
     const spec = FONTS[name];
     if (spec === undefined) return false;
     const bytes = fs.readFileSync(requireHere.resolve(spec));

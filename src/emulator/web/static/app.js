@@ -227,10 +227,10 @@ async function refreshChat() {
 
 async function refreshPeople() {
   const { people } = await api('/api/people');
-  const before = JSON.stringify(state.people);
+  const before = state.people;
   state.people = people;
-  if (!state.active && people[0]) select(people[0].key);
-  if (JSON.stringify(people) !== before) renderPeople();
+  if (!before.length && people.length) select(people.some((p) => p.key === state.active) ? state.active : people[0].key);
+  else if (JSON.stringify(people) !== JSON.stringify(before)) renderPeople();
 }
 
 function toast(text, alert) {
