@@ -30,7 +30,14 @@ const changedAt = Math.max(...inputs.map((p) => newest(path.join(root, p))));
 if (builtAt > 0 && builtAt >= changedAt && fs.existsSync(path.join(root, 'dist', 'main.js'))) process.exit(0);
 
 if (process.argv.includes('--quiet') === false) console.error('building (sources changed since the last build)…');
-const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+let tsc;
+try {
+  tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+} catch {
+  // an install without dev dependencies: nothing to build with (and nothing to fail the install over)
+  console.error('TypeScript is not installed (npm ci installs it); dist/ was not built');
+  process.exit(process.argv.includes('--quiet') ? 0 : 1);
+}
 const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 if (result.status !== 0) process.exit(result.status ?? 1);
 fs.mkdirSync(path.dirname(stamp), { recursive: true });
