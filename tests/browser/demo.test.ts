@@ -211,6 +211,22 @@ describe.skipIf(!runnable)('npm run demo in a browser', () => {
     await press(botMessage('您好'), '反映问题');
     await botMessage(/类别|选择/).waitFor();
     await page.screenshot({ path: path.join(SCREENSHOTS, 'demo-zh.png') });
+
+    // a sample photo and a sample voice message describe it; the location goes by the reply keyboard
+    await press(botMessage('问题属于哪一类'), '饮水');
+    await botMessage('请描述问题').waitFor();
+    await page.locator('#attach-photo').click();
+    await page.locator('#attach-menu button', { hasText: '示例照片' }).click();
+    await botMessage('已收到1张照片').waitFor();
+    await expect.poll(() => page.evaluate("[...document.querySelectorAll('#messages .msg.out img.photo')].pop()?.naturalWidth ?? 0"), { timeout: 10_000 }).toBe(640);
+    await page.locator('#attach-voice').click();
+    await page.locator('#attach-menu button', { hasText: '示例语音' }).click();
+    await outgoing().filter({ has: page.locator('.voice') }).last().waitFor();
+    await press(botMessage('问题在哪里'), '发送我的位置');
+    await page.locator('#reply-kb button', { hasText: '发送位置' }).click();
+    await botMessage('已收到位置').waitFor();
+    await outgoing().filter({ has: page.locator('.location') }).last().waitFor();
+    await expect.poll(() => page.locator('#reply-kb button').count()).toBe(0); // a one-time keyboard goes away
   }, 180_000);
 });
 
