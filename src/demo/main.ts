@@ -12,7 +12,7 @@ import { WebChat, type WebChatPerson } from '../emulator/web/webChat.ts';
 import { DAY_MS, zonedParts, zonedTime } from '../domain/time.ts';
 import { BotProcess } from './botProcess.ts';
 import { DEMO_TOKEN, GROUP_SPEAKER, PAGE_PEOPLE } from './people.ts';
-import { seedDemo } from './seed.ts';
+import { DEMO_SEED_VERSION, seedDemo } from './seed.ts';
 
 /** The project's root, whether this runs from src/ (tsx, tests) or from dist/. */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -135,13 +135,13 @@ function jobsTime(when: { days: number } | { date: string }): Date {
 
 /**
  * Puts a freshly seeded ledger at `database`. Seeding takes seconds, so the seeded ledger of
- * the day is kept as a template next to it and copied (a new day or a new migration seeds again).
+ * the day is kept as a template next to it and copied (a new day, seed version or migration seeds again).
  */
 async function useSeededLedger(dataDir: string, database: string): Promise<void> {
   fs.mkdirSync(dataDir, { recursive: true });
   const migrations = fs.readdirSync(path.join(ROOT, 'prisma', 'migrations')).filter((n) => /^\d/.test(n)).sort();
   const day = new Date().toISOString().slice(0, 10);
-  const template = path.join(dataDir, `seeded-${day}-${migrations.length}-${migrations.at(-1) ?? 'none'}.db`);
+  const template = path.join(dataDir, `seeded-${day}-v${DEMO_SEED_VERSION}-${migrations.length}-${migrations.at(-1) ?? 'none'}.db`);
   if (!fs.existsSync(template)) {
     for (const old of fs.readdirSync(dataDir).filter((n) => n.startsWith('seeded-'))) fs.rmSync(path.join(dataDir, old), { force: true });
     const building = `${template}.building`;

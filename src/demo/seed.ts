@@ -89,6 +89,9 @@ class WalkingClock implements Clock {
   }
 }
 
+/** Changes whenever the seed writes a different ledger, so that kept seeded ledgers are made again. */
+export const DEMO_SEED_VERSION = 1;
+
 export interface DemoSeedSummary {
   reports: number;
   byStatus: Record<string, number>;

@@ -129,7 +129,12 @@ export class WebChat {
       return;
     }
     if (req.method !== 'POST') throw new PageError(`unknown request ${route}`);
-    const body: unknown = JSON.parse((await readBody(req)).toString('utf8') || '{}');
+    let body: unknown;
+    try {
+      body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
+    } catch {
+      throw new PageError('the request is not JSON');
+    }
     if (!isRecord(body)) throw new PageError('a JSON object is expected');
     const str = (k: string): string => {
       const v = body[k];
