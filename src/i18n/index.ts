@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import i18next, { type i18n as I18n, type Resource } from 'i18next';
-import { Html, escapeHtml, isolate, isolateCommands, rtlLines, withoutRlm } from './text.ts';
+import { Html, escapeHtml, hasRtlLetters, isolate, isolateCommands, rtlLines, withoutRlm } from './text.ts';
 
 export const LOCALES = ['ug', 'zh', 'en'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -73,7 +73,7 @@ export class Texts {
 
   /**
    * The translator for one language. Interpolated strings and numbers are HTML-escaped and,
-   * in Uyghur, wrapped in directional isolates; pass `html(...)` for trusted markup.
+   * in Uyghur, wrapped in directional isolates (in Chinese and English, those holding Uyghur letters); pass `html(...)` for trusted markup.
    * In Uyghur every line of the result starts with a right-to-left mark (see `rtlLines`), and a
    * rendered piece passed back in (a status, a rate) loses its marks so that only line starts carry one.
    */
@@ -85,7 +85,10 @@ export class Texts {
       for (const [name, value] of Object.entries(vars)) {
         if (value instanceof Html) prepared[name] = rtl ? withoutRlm(value.html) : value.html;
         else if (name === 'count' && typeof value === 'number') prepared[name] = value;
-        else prepared[name] = rtl ? isolate(escapeHtml(withoutRlm(String(value)))) : escapeHtml(String(value));
+        else if (rtl) prepared[name] = isolate(escapeHtml(withoutRlm(String(value))));
+        // a Uyghur name inside a Chinese or English line ("1. مەمەت：7") would pull the figure
+        // after it to its side: isolate values that hold right-to-left letters, and only those
+        else prepared[name] = hasRtlLetters(String(value)) ? isolate(escapeHtml(String(value))) : escapeHtml(String(value));
       }
       if (!this.i18n.exists(key, { lng: locale, ...prepared })) throw new Error(`Missing translation ${locale}:${key}`);
       const text = fixed(key, prepared);

@@ -8,6 +8,11 @@ export const RLM = '\u200F';
 /** Every directional mark or isolate the product inserts (and nothing a user needs to see). */
 const BIDI_CONTROLS = /[\u200E\u200F\u2066-\u2069]/g;
 
+/** True when the text holds a right-to-left letter (Arabic script, as Uyghur is written; Hebrew). */
+export function hasRtlLetters(text: string): boolean {
+  return /[\p{Script=Arabic}\p{Script=Hebrew}]/u.test(text);
+}
+
 /** Escapes text for Telegram's HTML parse mode (only & < > need it). */
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -230,6 +230,18 @@ describe('Uyghur display (bidi algorithm)', () => {
     expect(plainText(t('digest:chart_title', { period: t('digest:period_week') }))).not.toMatch(HAS_CONTROL);
   });
 
+  it('should keep a Uyghur name inside a Chinese or English line from moving the figures after it', () => {
+    for (const lng of ['zh', 'en'] as const) {
+      const tr = texts.forLocale(lng);
+      const line = tr('digest:rank_overdue', { i: 1, label: 'مەمەت', count: 7 });
+      const { level, visual } = display(shown(line));
+      expect(level, lng).toBe(0);
+      // left to right: the rank, then the name, then its figure
+      expect(visual.indexOf('1.'), lng).toBeLessThan(visual.indexOf('7'));
+      expect(visual.lastIndexOf('7'), lng).toBe(visual.length - 1);
+    }
+  });
+
   it('should leave Chinese and English without direction marks', () => {
     for (const lng of ['zh', 'en'] as const) {
       const tr = texts.forLocale(lng);
