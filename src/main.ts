@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { Telegraf } from 'telegraf';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { applyMigrations } from './db/migrate.ts';
+import { migrateDatabase } from './db/migrate.ts';
 import { openDatabase } from './db/client.ts';
 import { Texts } from './i18n/index.ts';
 import { systemClock, type Clock } from './domain/time.ts';
@@ -35,7 +35,7 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
   const config = loadConfig(options.env);
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const clock = options.clock ?? systemClock;
-  const applied = applyMigrations(config.DATABASE_URL);
+  const applied = await migrateDatabase(config.DATABASE_URL);
   if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
   const db = await openDatabase(config.DATABASE_URL);
   const texts = new Texts();

@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
-import { HotPath } from '../db/hot.ts';
+import { openHotPath, type HotPath } from '../db/hot.ts';
 import { systemClock, type Clock } from '../domain/time.ts';
 import type { Locale, Texts } from '../i18n/index.ts';
 import { Notices } from '../notify/notices.ts';
@@ -56,7 +56,7 @@ export interface ServiceOptions {
 
 export function createServices(o: ServiceOptions): Services {
   const { db, clock, texts, config } = o;
-  const hot = o.hot ?? new HotPath(config.DATABASE_URL);
+  const hot = o.hot ?? openHotPath(config.DATABASE_URL);
   const onOwed = o.onOwed ?? (() => undefined);
   const timeZone = config.TIMEZONE;
   const defaultLocale = config.DEFAULT_LOCALE;
@@ -91,7 +91,7 @@ export function createServices(o: ServiceOptions): Services {
     // Process liveness is a matter of real time, whatever time the ledger is run at (the jobs
     // CLI runs "as of --at", tests pin the ledger's clock).
     async close() {
-      hot.close();
+      await hot.close();
       await db.$disconnect();
     },
     lease: (holder, leaseClock = systemClock) => new LeaseService({ db, clock: leaseClock, holder, ttlMs: 30_000 }),

@@ -27,7 +27,7 @@ export class UserService {
     const telegramId = BigInt(person.id);
     const isConfiguredAdmin = adminIds.includes(person.id);
     // every update passes here: read on the hot path, write only when something changed
-    const existing = this.deps.hot.userByTelegramId(person.id);
+    const existing = await this.deps.hot.userByTelegramId(person.id);
     if (existing && existing.displayName === displayName && existing.unreachableAt === null && (!isConfiguredAdmin || existing.role === 'admin')) {
       return toUser(existing);
     }
