@@ -17,7 +17,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'postgres',
-          include: ['tests/e2e/**/*.test.ts', 'tests/services/*.test.ts', POSTGRES_ONLY],
+          include: ['tests/e2e/**/*.test.ts', 'tests/services/*.test.ts', 'tests/jobs/scheduler.test.ts', POSTGRES_ONLY],
           globalSetup: ['tests/support/postgresSetup.ts'],
           env: { VILLAGE_DESK_TEST_ENGINE: 'postgresql' },
         },

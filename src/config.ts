@@ -63,6 +63,8 @@ const schema = z
     ESCALATE_AFTER_DAYS: z.coerce.number({ message: 'must be a number of days' }).int().min(1).default(3),
     QUIET_HOURS_START: hhmm('21:00'),
     QUIET_HOURS_END: hhmm('09:00'),
+    /** how long a dead process keeps the scheduler and the outbox before another takes over */
+    SCHEDULER_LEASE_SECONDS: z.coerce.number({ message: 'must be a number of seconds' }).int().min(2).max(600).default(10),
   });
 
 /** Rules between variables, checked on the raw values so that they are reported with the others. */

@@ -21,6 +21,15 @@ export async function migrateDatabase(url: string | undefined): Promise<string[]
   return databaseEngine(url) === 'postgresql' ? applyPostgresMigrations(url!) : applyMigrations(url);
 }
 
+/** The committed migrations of an engine, in the order they apply. */
+export function migrationNames(engine: 'sqlite' | 'postgresql'): string[] {
+  return fs
+    .readdirSync(engine === 'postgresql' ? PG_MIGRATIONS_DIR : MIGRATIONS_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+}
+
 function pendingMigrations(dir: string, applied: ReadonlySet<string>): Array<{ name: string; sql: string; checksum: string }> {
   return fs
     .readdirSync(dir, { withFileTypes: true })

@@ -49,7 +49,7 @@ export interface ServiceOptions {
   hot?: HotPath;
   clock: Clock;
   texts: Texts;
-  config: Pick<Config, 'DATABASE_URL' | 'TIMEZONE' | 'DEFAULT_LOCALE' | 'ADMIN_TELEGRAM_IDS' | 'QUIET_HOURS_START' | 'QUIET_HOURS_END' | 'ESCALATE_AFTER_DAYS'>;
+  config: Pick<Config, 'DATABASE_URL' | 'TIMEZONE' | 'DEFAULT_LOCALE' | 'ADMIN_TELEGRAM_IDS' | 'QUIET_HOURS_START' | 'QUIET_HOURS_END' | 'ESCALATE_AFTER_DAYS' | 'SCHEDULER_LEASE_SECONDS'>;
   /** called when a committed change owes messages (wakes the dispatcher) */
   onOwed?: () => void;
 }
@@ -94,6 +94,6 @@ export function createServices(o: ServiceOptions): Services {
       await hot.close();
       await db.$disconnect();
     },
-    lease: (holder, leaseClock = systemClock) => new LeaseService({ db, clock: leaseClock, holder, ttlMs: 30_000 }),
+    lease: (holder, leaseClock = systemClock) => new LeaseService({ db, clock: leaseClock, holder, ttlMs: config.SCHEDULER_LEASE_SECONDS * 1000 }),
   };
 }

@@ -13,6 +13,11 @@ export class LeaseService {
     return this.deps.holder;
   }
 
+  /** How long the lease lasts without renewal. */
+  get ttlMs(): number {
+    return this.deps.ttlMs;
+  }
+
   /** Takes or renews the lease; true when this process holds it now. */
   async acquire(name: string): Promise<boolean> {
     const { db, clock, holder, ttlMs } = this.deps;
