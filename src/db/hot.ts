@@ -13,6 +13,15 @@ export interface UserRow {
   unreachableAt: number | null;
 }
 
+/** A user as first contact creates them. */
+export interface NewUser {
+  telegramId: number;
+  displayName: string;
+  role: string;
+  locale: string | null;
+  nowMs: number;
+}
+
 /** What /my shows of a report. */
 export interface ReportSummaryRow {
   number: number;
@@ -45,6 +54,8 @@ export interface HotPath {
   /** True the first time an update id is claimed (in any process sharing the database). */
   claimUpdate(updateId: number, atMs: number): Promise<boolean>;
   userByTelegramId(telegramId: number): Promise<UserRow | undefined>;
+  /** First contact: inserts the user unless they exist (another process may be first), then reads them. */
+  createUser(user: NewUser): Promise<UserRow | undefined>;
   draftData(userId: number, flow: string, nowMs: number): Promise<string | undefined>;
   activeFlow(userId: number, nowMs: number): Promise<string | undefined>;
   saveDraft(userId: number, flow: string, data: string, nowMs: number, expiresMs: number): Promise<void>;
@@ -90,6 +101,8 @@ export class SqliteHotPath implements HotPath {
     this.stmt = {
       claim: s('INSERT OR IGNORE INTO "ProcessedUpdate" ("updateId", "at") VALUES (?, ?)'),
       user: s('SELECT id, telegramId, displayName, locale, role, unreachableAt FROM "User" WHERE telegramId = ?'),
+      createUser: s(`INSERT INTO "User" ("telegramId", "displayName", "locale", "role", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?)
+                     ON CONFLICT ("telegramId") DO NOTHING`),
       draft: s('SELECT data FROM "Draft" WHERE userId = ? AND flow = ? AND expiresAt > ?'),
       active: s('SELECT flow FROM "Draft" WHERE userId = ? AND expiresAt > ? ORDER BY updatedAt DESC LIMIT 1'),
       saveDraft: s(`INSERT INTO "Draft" ("userId", "flow", "data", "updatedAt", "expiresAt") VALUES (?, ?, ?, ?, ?)
@@ -125,6 +138,11 @@ export class SqliteHotPath implements HotPath {
 
   async userByTelegramId(telegramId: number): Promise<UserRow | undefined> {
     return this.stmt.user.get(telegramId) as UserRow | undefined;
+  }
+
+  async createUser(u: NewUser): Promise<UserRow | undefined> {
+    await this.write(() => this.stmt.createUser.run(u.telegramId, u.displayName, u.locale, u.role, u.nowMs, u.nowMs));
+    return this.userByTelegramId(u.telegramId);
   }
 
   async draftData(userId: number, flow: string, nowMs: number): Promise<string | undefined> {
@@ -221,6 +239,16 @@ export class PostgresHotPath implements HotPath {
     );
     const row = r.rows[0];
     return row ? { ...row, telegramId: Number(row.telegramId) } : undefined;
+  }
+
+  async createUser(u: NewUser): Promise<UserRow | undefined> {
+    await this.query(
+      'createUser',
+      `INSERT INTO "User" ("telegramId", "displayName", "locale", "role", "createdAt", "updatedAt") VALUES ($1, $2, $3, $4, ${at(5)}, ${at(5)})
+       ON CONFLICT ("telegramId") DO NOTHING`,
+      [u.telegramId, u.displayName, u.locale, u.role, u.nowMs],
+    );
+    return this.userByTelegramId(u.telegramId);
   }
 
   async draftData(userId: number, flow: string, nowMs: number): Promise<string | undefined> {

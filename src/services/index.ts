@@ -83,7 +83,7 @@ export function createServices(o: ServiceOptions): Services {
     invites,
     updates,
     digests,
-    users: new UserService({ db, hot, clock, adminIds: config.ADMIN_TELEGRAM_IDS }),
+    users: new UserService({ db, hot, clock, adminIds: config.ADMIN_TELEGRAM_IDS, defaultLocale }),
     catalog,
     admin: new AdminService({ db, clock }),
     jobs: new JobService({ db, hot, catalog, notices, settings, reports, drafts, invites, updates, timeZone, quietHours, escalateAfterDays: config.ESCALATE_AFTER_DAYS, onOwed }),
