@@ -56,7 +56,7 @@ for (const p of only) {
 
 const SETTINGS = quick
   ? { updates: 500, users: 50, warmup: 50, paced: { updates: 200, rate: 100 }, outboxRows: 120, outboxChats: 60, dbcostIterations: 300, small: 10_000, large: 100_000, runsSmall: 1, runsLarge: 1, digestRuns: 1, deadlineMin: 4 }
-  : { updates: 5_000, users: 200, warmup: 200, paced: { updates: 1_000, rate: 100 }, outboxRows: 600, outboxChats: 300, dbcostIterations: 1_000, small: 100_000, large: 1_000_000, runsSmall: 3, runsLarge: 3, digestRuns: 3, deadlineMin: 15 };
+  : { updates: 5_000, users: 200, warmup: 200, paced: { updates: 1_000, rate: 100 }, outboxRows: 600, outboxChats: 300, dbcostIterations: 1_000, small: 100_000, large: 1_000_000, runsSmall: 3, runsLarge: 3, digestRuns: 3, deadlineMin: 35 };
 
 const started = Date.now();
 const log = (s: string): void => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}`);
