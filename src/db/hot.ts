@@ -13,6 +13,13 @@ export interface UserRow {
   unreachableAt: number | null;
 }
 
+/** An update taken for handling (HotPath.claimUpdate). */
+export interface UpdateClaim {
+  done(): Promise<void>;
+}
+
+const NOTHING_TO_DO: UpdateClaim = { done: async () => undefined };
+
 /** A user as first contact creates them. */
 export interface NewUser {
   telegramId: number;
@@ -51,8 +58,12 @@ export interface OverdueRow {
  * the chunked scan for overdue reports. One implementation per engine (openHotPath).
  */
 export interface HotPath {
-  /** True the first time an update id is claimed (in any process sharing the database). */
-  claimUpdate(updateId: number, atMs: number): Promise<boolean>;
+  /**
+   * Takes an update for handling, once across every process sharing the database: null when it
+   * was handled already. `done()` records it as handled; an update whose process died before
+   * that is handled by the next delivery (PostgreSQL; on SQLite, one process, it is recorded here).
+   */
+  claimUpdate(updateId: number, atMs: number): Promise<UpdateClaim | null>;
   userByTelegramId(telegramId: number): Promise<UserRow | undefined>;
   /** First contact: inserts the user unless they exist (another process may be first), then reads them. */
   createUser(user: NewUser): Promise<UserRow | undefined>;
@@ -131,9 +142,9 @@ export class SqliteHotPath implements HotPath {
     }
   }
 
-  /** True the first time an update id is claimed. */
-  claimUpdate(updateId: number, atMs: number): Promise<boolean> {
-    return this.write(() => this.stmt.claim.run(updateId, atMs).changes === 1);
+  /** One process per SQLite file: the id is recorded as the update is taken. */
+  async claimUpdate(updateId: number, atMs: number): Promise<UpdateClaim | null> {
+    return (await this.write(() => this.stmt.claim.run(updateId, atMs).changes === 1)) ? NOTHING_TO_DO : null;
   }
 
   async userByTelegramId(telegramId: number): Promise<UserRow | undefined> {
@@ -203,6 +214,9 @@ export class SqliteHotPath implements HotPath {
   }
 }
 
+/** The advisory lock namespace of update ids ('VD' 3). */
+const UPDATE_LOCKS = 0x5644_0003;
+
 /** An instant given in unix milliseconds as parameter n, as the timestamp(3) columns hold it (UTC). */
 const at = (n: number) => `(to_timestamp($${n}::float8 / 1000) AT TIME ZONE 'UTC')`;
 /** A timestamp column read back as unix milliseconds. */
@@ -215,20 +229,54 @@ const ms = (column: string) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::float8`;
  */
 export class PostgresHotPath implements HotPath {
   private readonly pool: pg.Pool;
+  /** one connection per update being handled: each holds that update's lock (claimUpdate) */
+  private readonly updateLocks: pg.Pool;
 
   constructor(url: string) {
     this.pool = new pg.Pool({ connectionString: url, max: 5, application_name: 'village-desk-hot' });
+    this.updateLocks = new pg.Pool({ connectionString: url, max: 20, application_name: 'village-desk-updates' });
     // an idle connection that drops (a database restart) must not end the process
     this.pool.on('error', () => undefined);
+    this.updateLocks.on('error', () => undefined);
   }
 
   private async query<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
     return this.pool.query<R>({ name, text, values });
   }
 
-  async claimUpdate(updateId: number, atMs: number): Promise<boolean> {
-    const r = await this.query('claim', `INSERT INTO "ProcessedUpdate" ("updateId", "at") VALUES ($1, ${at(2)}) ON CONFLICT DO NOTHING`, [updateId, atMs]);
-    return r.rowCount === 1;
+  /**
+   * While an update is handled, its process holds a session advisory lock on its id, on a
+   * connection of its own; the id is recorded as handled before the lock is let go. A second
+   * delivery (to this or another process) waits for the lock, then finds the record and is
+   * ignored. A process that dies mid-update loses its connection, and with it the lock, without
+   * a record: the next delivery handles the update (at least once, never lost).
+   */
+  async claimUpdate(updateId: number, atMs: number): Promise<UpdateClaim | null> {
+    const client = await this.updateLocks.connect();
+    const unlock = async (error?: unknown) => {
+      await client.query('SELECT pg_advisory_unlock($1, $2)', [UPDATE_LOCKS, updateId | 0]).catch((e: unknown) => (error ??= e));
+      client.release(error instanceof Error ? error : undefined);
+    };
+    try {
+      await client.query('SELECT pg_advisory_lock($1, $2)', [UPDATE_LOCKS, updateId | 0]);
+      const seen = await client.query({ name: 'seen', text: 'SELECT 1 FROM "ProcessedUpdate" WHERE "updateId" = $1', values: [updateId] });
+      if (seen.rowCount !== 0) {
+        await unlock();
+        return null;
+      }
+    } catch (error) {
+      await unlock(error);
+      throw error;
+    }
+    return {
+      done: async () => {
+        try {
+          await client.query({ name: 'handled', text: `INSERT INTO "ProcessedUpdate" ("updateId", "at") VALUES ($1, ${at(2)}) ON CONFLICT DO NOTHING`, values: [updateId, atMs] });
+        } finally {
+          await unlock();
+        }
+      },
+    };
   }
 
   async userByTelegramId(telegramId: number): Promise<UserRow | undefined> {
@@ -325,5 +373,6 @@ export class PostgresHotPath implements HotPath {
 
   async close(): Promise<void> {
     await this.pool.end();
+    await this.updateLocks.end();
   }
 }
