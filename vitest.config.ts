@@ -1,10 +1,27 @@
 import { defineConfig } from 'vitest/config';
 
+/** Tests that need PostgreSQL alone (*.pg.test.ts) run only in the 'postgres' project. */
+const POSTGRES_ONLY = 'tests/**/*.pg.test.ts';
+
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // `include` is per project: a project that extends the root would add to the root's list
+    projects: [
+      { extends: true, test: { name: 'sqlite', include: ['tests/**/*.test.ts'], exclude: [POSTGRES_ONLY, 'node_modules/**'] } },
+      // The same end-to-end, digest and job tests on a real PostgreSQL server (a fresh database
+      // per test; tests/support/postgres.ts), plus the PostgreSQL-only tests.
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: ['tests/e2e/**/*.test.ts', 'tests/services/*.test.ts', 'tests/jobs/scheduler.test.ts', POSTGRES_ONLY],
+          globalSetup: ['tests/support/postgresSetup.ts'],
+          env: { VILLAGE_DESK_TEST_ENGINE: 'postgresql' },
+        },
+      },
+    ],
   },
 });

@@ -5,7 +5,9 @@ import { execSync } from 'node:child_process';
  * (about a minute, smaller sizes: a smoke run, its size-dependent targets are not judged).
  *
  * Options: --quick · --fresh (re-seed the ledger databases) · --only=updates,dbcost,outbox,
- * export,reminders,digest,flood (a subset; default all).
+  * export,reminders,digest,flood (a subset; default all) · --engine=sqlite|postgresql (default both:
+  * the PostgreSQL column runs the app, the outbox and the ledger phases on a throwaway server) ·
+  * --pg-large (also copy the 1,000,000-report ledger to PostgreSQL; several minutes).
  *
  * Everything runs on this machine and talks only to 127.0.0.1 (the Bot API stand-in of
  * tests/standin). Figures are medians and ratios from one run; the machine is shared, so
@@ -24,6 +26,7 @@ import { ensureLedgerDb, NOW, type SeededDb } from './bench/seed.ts';
 import { benchDigest, benchExport, benchReminders, openLedger, type DigestFiguresBench, type ExportFigures, type ReminderFigures } from './bench/ledger.ts';
 import { gc, round } from './bench/util.ts';
 import { benchFlood, type FloodFigures } from './bench/flood.ts';
+import { benchPostgresLedger, freshDatabase, startPostgresCluster, type PostgresCluster, type PostgresLedgerFigures } from './bench/postgres.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TMP = path.join(ROOT, 'tmp');
@@ -35,9 +38,12 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const fresh = args.includes('--fresh');
 const onlyArg = args.find((a) => a.startsWith('--only='));
+const engineArg = args.find((a) => a.startsWith('--engine='))?.slice('--engine='.length);
+const engines = new Set(engineArg ? engineArg.split(',') : ['sqlite', 'postgresql']);
+const pgLarge = args.includes('--pg-large');
 const only = new Set<Phase>(onlyArg ? (onlyArg.slice('--only='.length).split(',') as Phase[]) : PHASES);
 for (const a of args) {
-  if (a !== '--quick' && a !== '--fresh' && !a.startsWith('--only=')) {
+  if (a !== '--quick' && a !== '--fresh' && a !== '--pg-large' && !a.startsWith('--only=') && !a.startsWith('--engine=')) {
     console.error(`unknown option ${a}\nusage: npm run bench [-- --quick] [--fresh] [--only=${PHASES.join(',')}]`);
     process.exit(2);
   }
@@ -51,7 +57,7 @@ for (const p of only) {
 
 const SETTINGS = quick
   ? { flood: { messages: 1_000, updates: 100, rate: 20 }, updates: 500, users: 50, warmup: 50, paced: { updates: 200, rate: 100 }, outboxRows: 120, outboxChats: 60, dbcostIterations: 300, small: 10_000, large: 100_000, runsSmall: 1, runsLarge: 1, digestRuns: 1, deadlineMin: 4 }
-  : { flood: { messages: 5_000, updates: 300, rate: 20 }, updates: 5_000, users: 200, warmup: 200, paced: { updates: 1_000, rate: 100 }, outboxRows: 600, outboxChats: 300, dbcostIterations: 1_000, small: 100_000, large: 1_000_000, runsSmall: 3, runsLarge: 3, digestRuns: 3, deadlineMin: 15 };
+  : { flood: { messages: 5_000, updates: 300, rate: 20 }, updates: 5_000, users: 200, warmup: 200, paced: { updates: 1_000, rate: 100 }, outboxRows: 600, outboxChats: 300, dbcostIterations: 1_000, small: 100_000, large: 1_000_000, runsSmall: 3, runsLarge: 3, digestRuns: 3, deadlineMin: 35 };
 
 const started = Date.now();
 const log = (s: string): void => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}`);
@@ -66,7 +72,9 @@ function git(...a: string[]): string {
 
 interface Results {
   meta: Record<string, unknown>;
-  updates?: { app?: BotFigures; bare?: BotFigures; appToBare?: number };
+  updates?: { app?: BotFigures; appPg?: BotFigures; bare?: BotFigures; appToBare?: number; firstContactToBare?: number };
+  outboxPg?: OutboxFigures;
+  postgresLedger?: PostgresLedgerFigures[];
   dbcost?: CallCost[];
   outbox?: OutboxFigures;
   databases?: SeededDb[];
@@ -139,16 +147,28 @@ const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 async function main(): Promise<void> {
   log(`Village Desk benchmark (${quick ? 'quick' : 'full'}) on ${results.meta.nproc} cores, Node ${process.version}, commit ${results.meta.commit}${results.meta.dirtySrc ? ' (src has uncommitted changes)' : ''}`);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'village-desk-bench-'));
+  let cluster: PostgresCluster | undefined;
+  if (engines.has('postgresql')) {
+    cluster = await startPostgresCluster();
+    log(`PostgreSQL column: a throwaway server at ${cluster.url}`);
+  }
   try {
     if (only.has('updates')) {
       // the bot process runs the compiled app, as `npm start` does
       execSync('npm run build', { cwd: ROOT_DIR, stdio: 'ignore' });
       results.updates = {};
       const timeoutMs = quick ? 60_000 : 180_000;
-      for (const mode of ['app', 'bare'] as const) {
-        const figures = await phase(`updates:${mode}`, () =>
+      const runs = [
+        ...(engines.has('sqlite') ? [{ mode: 'app' as const, key: 'app' as const, databaseUrl: undefined }] : []),
+        ...(cluster ? [{ mode: 'app' as const, key: 'appPg' as const, databaseUrl: freshDatabase(cluster) }] : []),
+        { mode: 'bare' as const, key: 'bare' as const, databaseUrl: undefined },
+      ];
+      for (const { mode, key, databaseUrl } of runs) {
+        const figures = await phase(`updates:${key}`, () =>
           benchUpdates({
             mode,
+            databaseUrl,
+            firstContact: 300,
             updates: SETTINGS.updates,
             users: SETTINGS.users,
             warmup: SETTINGS.warmup,
@@ -159,10 +179,11 @@ async function main(): Promise<void> {
             onChild: (p) => (currentChild = p),
           }),
         );
-        if (figures) results.updates[mode] = figures;
+        if (figures) results.updates[key] = figures;
       }
       const { app, bare } = results.updates;
       if (app && bare) results.updates.appToBare = round(app.burst.updatesPerSecond / bare.burst.updatesPerSecond, 2);
+      if (app?.firstContact && bare?.firstContact) results.updates.firstContactToBare = round(app.firstContact.updatesPerSecond / bare.firstContact.updatesPerSecond, 2);
       writeResults();
     }
     if (only.has('flood')) {
@@ -181,6 +202,10 @@ async function main(): Promise<void> {
     if (only.has('outbox')) {
       const f = await phase('outbox', () => benchOutbox({ rows: SETTINGS.outboxRows, chats: SETTINGS.outboxChats, workDir: work, timeoutMs: 120_000, log }));
       if (f) results.outbox = f;
+      if (cluster) {
+        const g = await phase('outbox:postgresql', () => benchOutbox({ rows: SETTINGS.outboxRows, chats: SETTINGS.outboxChats, workDir: work, timeoutMs: 120_000, log, databaseUrl: freshDatabase(cluster!) }));
+        if (g) results.outboxPg = g;
+      }
       writeResults();
     }
     const needSmall = only.has('export') || only.has('reminders');
@@ -211,6 +236,10 @@ async function main(): Promise<void> {
             await ledger.close();
           }
         });
+        if (cluster) {
+          const p = await phase('postgresql:small', () => benchPostgresLedger(cluster!, small.url, small.reports, SETTINGS.runsSmall, log));
+          if (p) (results.postgresLedger ??= []).push(p);
+        }
       }
       writeResults();
     }
@@ -237,10 +266,15 @@ async function main(): Promise<void> {
             await ledger.close();
           }
         });
+        if (cluster && (pgLarge || quick)) {
+          const p = await phase('postgresql:large', () => benchPostgresLedger(cluster!, large.url, large.reports, SETTINGS.runsLarge, log));
+          if (p) (results.postgresLedger ??= []).push(p);
+        }
       }
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
+    cluster?.stop();
   }
   gc();
   const app = results.updates?.app;
@@ -281,6 +315,24 @@ function targets(): TargetRow[] {
     rows.push({ what: 'updates/s, bare telegraf echo (ceiling)', measured: `${b.updatesPerSecond}/s (p50 ${b.latencyMs.p50} ms, CPU ${b.botCpuMsPerUpdate ?? '?'} ms/update)`, target: '—', verdict: 'info' });
   }
   if (u?.appToBare !== undefined) rows.push({ what: 'real app / bare ceiling', measured: `${u.appToBare}`, target: '≥ 0.5', verdict: verdict(u.appToBare >= 0.5) });
+  for (const [label, f] of [['SQLite', u?.app], ['PostgreSQL', u?.appPg], ['bare telegraf', u?.bare]] as const) {
+    if (f?.firstContact) rows.push({ what: `first contact: ${f.firstContact.updates} new users send /start at once, ${label}`, measured: `${f.firstContact.updatesPerSecond}/s (${f.firstContact.answered}/${f.firstContact.updates} answered, p99 ${f.firstContact.latencyMs.p99} ms)`, target: '—', verdict: 'info' });
+  }
+  if (u?.firstContactToBare !== undefined) rows.push({ what: 'first contact, SQLite app / bare', measured: `${u.firstContactToBare}`, target: '≥ 0.5', verdict: verdict(u.firstContactToBare >= 0.5) });
+  if (u?.appPg) {
+    const a = u.appPg.burst;
+    rows.push({ what: `updates/s, real app on PostgreSQL (burst, as above)`, measured: `${a.updatesPerSecond}/s (${a.answered}/${a.updates} answered; p50 ${a.latencyMs.p50} ms, p99 ${a.latencyMs.p99} ms)`, target: '—', verdict: 'info' });
+    if (u.appPg.paced) rows.push({ what: `latency at ${u.appPg.paced.targetRate} updates/s on PostgreSQL (paced)`, measured: `p50 ${u.appPg.paced.latencyMs.p50} ms · p99 ${u.appPg.paced.latencyMs.p99} ms`, target: 'p99 < 20 ms', verdict: verdict(u.appPg.paced.latencyMs.p99 < 20) });
+  }
+  if (results.outboxPg) {
+    const g = results.outboxPg;
+    rows.push({ what: `outbox on PostgreSQL: ${g.rows} messages, 429 limits on`, measured: `${g.messagesPerSecond}/s; 429s ${g.tooManyRequests}, violations ${g.limitViolations} (sent ${g.sent})`, target: '≥ 29/s, ≤ 1% 429', verdict: verdict(g.messagesPerSecond >= 29 && g.tooManyRequests <= g.rows / 100) });
+  }
+  for (const p of results.postgresLedger ?? []) {
+    const judged = sizeJudged && p.reports >= 1_000_000;
+    rows.push({ what: `PostgreSQL, ${p.reports.toLocaleString('en')} reports (copied in ${p.transferSeconds} s): reminder scan (${p.overdueRows.toLocaleString('en')} overdue)`, measured: `${p.scanMs} ms; reminders() ${p.remindersMs} ms`, target: p.reports >= 1_000_000 ? '< 2,000 ms' : '—', verdict: p.reports >= 1_000_000 ? verdict(p.scanMs < 2000, judged) : 'info' });
+    rows.push({ what: `PostgreSQL, ${p.reports.toLocaleString('en')} reports: digest figures week / month`, measured: `${p.digestWeekMs} ms / ${p.digestMonthMs} ms (median of ${p.runs})`, target: p.reports >= 1_000_000 ? '≤ 2,000 ms' : '—', verdict: p.reports >= 1_000_000 ? verdict(Math.max(p.digestWeekMs, p.digestMonthMs) <= 2000, judged) : 'info' });
+  }
   const o = results.outbox;
   if (o) {
     rows.push({ what: `outbox: ${o.rows} messages to ${o.chats} chats, 429 limits on`, measured: `${o.messagesPerSecond}/s = ${Math.round((o.messagesPerSecond / o.ceilingPerSecond) * 100)}% of 30/s; busiest second ${o.maxPerSecond}`, target: '≤ 30/s, near it', verdict: 'info' });

@@ -83,6 +83,8 @@ const schema = z
     RETAIN_DELIVERED_MESSAGES_DAYS: days(3, 1),
     // Telegram re-delivers an unconfirmed update for up to 24 hours: remember ids for longer
     RETAIN_UPDATE_IDS_DAYS: days(3, 2),
+    /** how long a dead process keeps the scheduler and the outbox before another takes over */
+    SCHEDULER_LEASE_SECONDS: z.coerce.number({ message: 'must be a number of seconds' }).int().min(2).max(600).default(10),
   });
 
 /** Rules between variables, checked on the raw values so that they are reported with the others. */

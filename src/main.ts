@@ -3,8 +3,9 @@ import http from 'node:http';
 import type { Telegraf } from 'telegraf';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { applyMigrations } from './db/migrate.ts';
-import { openDatabase } from './db/client.ts';
+import { migrateDatabase } from './db/migrate.ts';
+import { openDatabase, type Db } from './db/client.ts';
+import { readiness } from './db/health.ts';
 import { Texts } from './i18n/index.ts';
 import { systemClock, type Clock } from './domain/time.ts';
 import { createServices, type Services } from './services/index.ts';
@@ -36,7 +37,7 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
   const config = loadConfig(options.env);
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const clock = options.clock ?? systemClock;
-  const applied = applyMigrations(config.DATABASE_URL);
+  const applied = await migrateDatabase(config.DATABASE_URL);
   if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
   const db = await openDatabase(config.DATABASE_URL);
   const texts = new Texts();
@@ -78,8 +79,11 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
   if (config.BOT_MODE === 'webhook' && config.WEBHOOK_URL && config.WEBHOOK_SECRET) {
     const url = new URL(config.WEBHOOK_URL);
     await bot.telegram.setWebhook(url.href, { secret_token: config.WEBHOOK_SECRET, allowed_updates: ['message', 'callback_query', 'my_chat_member'] });
+    // answers go out as API calls, never inside the webhook answer: a proxy in front may drop that
+    // answer, and handlers need the sent message back
+    bot.telegram.webhookReply = false;
     // telegraf's webhook callback refuses requests whose X-Telegram-Bot-Api-Secret-Token differs (403)
-    server = http.createServer(bot.webhookCallback(url.pathname, { secretToken: config.WEBHOOK_SECRET }));
+    server = http.createServer(withHealth(bot.webhookCallback(url.pathname, { secretToken: config.WEBHOOK_SECRET }), services.db));
     await new Promise<void>((resolve) => server!.listen(config.PORT, resolve));
     logger.info({ port: config.PORT, path: url.pathname }, 'webhook server listening');
   } else {
@@ -110,6 +114,20 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       await services.close();
     },
+  };
+}
+
+/**
+ * /healthz (the process answers) and /readyz (its database answers and is fully migrated) next
+ * to the webhook, for a load balancer or an orchestrator; everything else goes to the webhook.
+ */
+function withHealth(webhook: http.RequestListener, db: Db): http.RequestListener {
+  return (req, res) => {
+    const path = req.url?.split('?')[0];
+    if (req.method !== 'GET' || (path !== '/healthz' && path !== '/readyz')) return webhook(req, res);
+    const answer = (status: number, body: object) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (path === '/healthz') return answer(200, { ok: true });
+    void readiness(db).then((r) => answer(r.ready ? 200 : 503, r));
   };
 }
 

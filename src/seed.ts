@@ -3,7 +3,7 @@
  * deployment (see prisma/seed.example.json). Safe to run again: it updates what exists.
  */
 import fs from 'node:fs';
-import { applyMigrations } from './db/migrate.ts';
+import { migrateDatabase } from './db/migrate.ts';
 import { openDatabase } from './db/client.ts';
 import { AdminService, SeedFile } from './services/admin.ts';
 import { CatalogService } from './services/catalog.ts';
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     console.error(`${file}: not a valid seed file: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(2);
   }
-  applyMigrations(process.env.DATABASE_URL);
+  await migrateDatabase(process.env.DATABASE_URL);
   const db = await openDatabase(process.env.DATABASE_URL);
   try {
     await new CatalogService({ db }).seedDefaults(systemClock.now());

@@ -94,7 +94,9 @@ export async function openLedger(url: string): Promise<Ledger> {
 
 /** EXPLAIN QUERY PLAN of a recorded query, as one line per step. */
 export function explain(raw: Database.Database, sql: string, args: unknown[]): string[] {
-  const rows = raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(args as unknown[])) as Array<{ detail: string }>;
+  // instants are passed as Date (bound as unix milliseconds by the Prisma adapter)
+  const plain = args.map((a) => (a instanceof Date ? a.getTime() : a));
+  const rows = raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...plain) as Array<{ detail: string }>;
   return rows.map((r) => r.detail);
 }
 

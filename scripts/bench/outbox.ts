@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Telegram } from 'telegraf';
 import { pino } from 'pino';
 import { BotApiStandIn } from '../../src/emulator/server.ts';
-import { applyMigrations } from '../../src/db/migrate.ts';
+import { migrateDatabase } from '../../src/db/migrate.ts';
 import { openDatabase } from '../../src/db/client.ts';
 import { owe, type OwedMessage } from '../../src/notify/outbox.ts';
 import { OutboxDispatcher } from '../../src/notify/dispatcher.ts';
@@ -33,11 +33,11 @@ export interface OutboxFigures {
   limitViolations: number;
 }
 
-export async function benchOutbox(o: { rows: number; chats: number; workDir: string; timeoutMs: number; log: (s: string) => void }): Promise<OutboxFigures> {
+export async function benchOutbox(o: { rows: number; chats: number; workDir: string; timeoutMs: number; log: (s: string) => void; databaseUrl?: string }): Promise<OutboxFigures> {
   const standin = await BotApiStandIn.start({ config: { floodLimits: true } });
   const dir = fs.mkdtempSync(path.join(o.workDir, 'bench-outbox-'));
-  const url = `file:${path.join(dir, 'outbox.db')}`;
-  applyMigrations(url);
+  const url = o.databaseUrl ?? `file:${path.join(dir, 'outbox.db')}`;
+  await migrateDatabase(url);
   const db = await openDatabase(url);
   try {
     for (let c = 0; c < o.chats; c++) standin.user({ id: 300_000 + c, firstName: `Owner${c}`, languageCode: 'ug' });

@@ -126,8 +126,12 @@ export interface BotFigures {
   mode: 'app' | 'bare';
   users: number;
   startupMs: number;
+  /** 'sqlite' or 'postgresql' (the bare bot has no database) */
+  engine?: string;
   burst: RunFigures;
   paced?: RunFigures & { targetRate: number };
+  /** a burst of first-time users, each sending /start once */
+  firstContact?: RunFigures;
   memory?: { afterStartup: ChildMemory; afterStartupNoGc: ChildMemory; afterBench: ChildMemory; afterBenchNoGc: ChildMemory };
 }
 
@@ -239,6 +243,10 @@ export interface UpdateBenchOptions {
   users: number;
   warmup: number;
   paced?: { updates: number; rate: number };
+  /** how many first-time users send /start at once (after the paced run) */
+  firstContact?: number;
+  /** the app's database; default a fresh SQLite file */
+  databaseUrl?: string;
   timeoutMs: number;
   workDir: string;
   log: (s: string) => void;
@@ -253,7 +261,7 @@ export async function benchUpdates(o: UpdateBenchOptions): Promise<BotFigures> {
   let bot: BotProcess | undefined;
   try {
     const t0 = performance.now();
-    bot = await BotProcess.start({ mode: o.mode, token: standin.token, apiRoot: standin.apiRoot, databaseUrl: `file:${path.join(dbDir, 'ledger.db')}` });
+    bot = await BotProcess.start({ mode: o.mode, token: standin.token, apiRoot: standin.apiRoot, databaseUrl: o.databaseUrl ?? `file:${path.join(dbDir, 'ledger.db')}` });
     o.onChild?.(bot);
     await standin.waitUntil(() => standin.callsTo('getUpdates').length > 0, { timeoutMs: 30_000, description: 'the bot never polled' });
     const startupMs = Math.round(performance.now() - t0);
@@ -290,6 +298,16 @@ export async function benchUpdates(o: UpdateBenchOptions): Promise<BotFigures> {
       paced = await driver.paced(o.paced.updates, o.paced.rate, o.timeoutMs);
       o.log(`${o.mode}: paced ${paced.targetRate}/s: ${paced.answered}/${paced.updates} answered, p50 ${paced.latencyMs.p50} ms, p99 ${paced.latencyMs.p99} ms`);
     }
+    let firstContact: RunFigures | undefined;
+    if (o.firstContact) {
+      await sleep(300);
+      const newcomers = Array.from({ length: o.firstContact }, (_, i) =>
+        standin.user({ id: 200_000 + i, firstName: `Newcomer${i}`, languageCode: i % 3 === 2 ? 'zh' : 'ug' }),
+      );
+      // every user's first update is /start (MIX[0])
+      firstContact = await new Driver(standin, newcomers).burst(o.firstContact, o.timeoutMs);
+      o.log(`${o.mode}: first contact, ${firstContact.answered}/${firstContact.updates} new users answered in ${firstContact.seconds} s = ${firstContact.updatesPerSecond} updates/s, p99 ${firstContact.latencyMs.p99} ms`);
+    }
     if (o.mode === 'app' && afterStartup && afterStartupNoGc) {
       await sleep(500);
       const afterBenchNoGc = await bot.memory(false);
@@ -298,6 +316,8 @@ export async function benchUpdates(o: UpdateBenchOptions): Promise<BotFigures> {
     }
     const result: BotFigures = { mode: o.mode, users: o.users, startupMs, burst };
     if (paced) result.paced = paced;
+    if (firstContact) result.firstContact = firstContact;
+    if (o.mode === 'app') result.engine = o.databaseUrl?.startsWith('postgres') ? 'postgresql' : 'sqlite';
     if (memory) result.memory = memory;
     return result;
   } finally {

@@ -49,10 +49,21 @@ export function createBot(options: BotOptions): Telegraf<BotContext> {
   bot.use(storageGuard({ health: storage, texts: services.texts, defaultLocale: services.defaultLocale, localeOf: (id) => gate.localeOf(id), logger }));
 
   bot.use(async (ctx, next) => {
-    if (!(await services.updates.claim(ctx.update.update_id, services.clock.now()))) {
+    const claim = await services.updates.claim(ctx.update.update_id, services.clock.now());
+    if (!claim) {
       logger.info({ updateId: ctx.update.update_id }, 'duplicate update ignored');
       return;
     }
+    // recorded as handled once handled (an error answered by the boundary counts): a process
+    // that dies half-way leaves the update to its next delivery
+    try {
+      await next();
+    } finally {
+      await claim.done();
+    }
+  });
+
+  bot.use(async (ctx, next) => {
     const from = ctx.from;
     if (!from || from.is_bot) return;
     // In groups the bot only listens to commands, buttons and its own membership: people

@@ -15,3 +15,11 @@ export function databaseFileUrl(url: string | undefined): string {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   return `file:${file}`;
 }
+
+/** The database engines Village Desk runs on. */
+export type Engine = 'sqlite' | 'postgresql';
+
+/** `postgresql://` (or `postgres://`) runs on PostgreSQL; a `file:` URL, a path or nothing on embedded SQLite. */
+export function databaseEngine(url: string | undefined): Engine {
+  return /^postgres(ql)?:\/\//i.test(url?.trim() ?? '') ? 'postgresql' : 'sqlite';
+}

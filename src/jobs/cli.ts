@@ -11,7 +11,7 @@ import os from 'node:os';
 import { Telegraf } from 'telegraf';
 import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
-import { applyMigrations } from '../db/migrate.ts';
+import { migrateDatabase } from '../db/migrate.ts';
 import { openDatabase } from '../db/client.ts';
 import { Texts } from '../i18n/index.ts';
 import { createServices } from '../services/index.ts';
@@ -46,7 +46,7 @@ export async function jobsCli(argv: string[], env: NodeJS.ProcessEnv = process.e
   }
   const config = loadConfig(env);
   const logger = createLogger(env.LOG_LEVEL ?? 'warn');
-  applyMigrations(config.DATABASE_URL);
+  await migrateDatabase(config.DATABASE_URL);
   const db = await openDatabase(config.DATABASE_URL);
   // the job runs "as of --at"; delivery happens now
   const realStart = Date.now();

@@ -11,7 +11,6 @@ import { isPostgresUrl } from '../backup/ledgerBackup.ts';
 import { backupInChildProcess } from '../backup/child.ts';
 
 export const SCHEDULER_LEASE = 'scheduler';
-const RENEW_MS = 10_000;
 
 /**
  * The cron schedules (in TIMEZONE) and the outbox dispatcher, active only in the process that
@@ -42,7 +41,8 @@ export class Scheduler {
 
   async start(): Promise<void> {
     await this.tick();
-    this.timer = setInterval(() => void this.tick(), RENEW_MS);
+    // renewed three times per lease: a late renewal or two does not hand the lease over
+    this.timer = setInterval(() => void this.tick(), Math.max(500, Math.floor(this.deps.lease.ttlMs / 3)));
     this.timer.unref();
   }
 

@@ -260,7 +260,8 @@ export class OutboxDispatcher {
    * back), kept when it is itself due, most urgent first.
    */
   private async dueHeads(now: Date): Promise<HeadRow[]> {
-    const t = now.getTime();
+    // a Date parameter: the same SQL on SQLite (unix ms) and PostgreSQL (timestamp)
+    const t = now;
     const rows = await this.db.$queryRaw<Array<{ id: number | bigint; chatId: number | bigint; payload: string; attempts: number | bigint }>>`
       WITH heads AS (
         SELECT MIN("id") AS "id" FROM "OutboxMessage"

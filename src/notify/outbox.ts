@@ -33,8 +33,9 @@ export async function owe(tx: Tx, messages: readonly OwedMessage[], now: Date): 
   for (const m of messages) {
     const payload: OutboxPayload = { method: m.method, params: m.params };
     written += await tx.$executeRaw`
-      INSERT OR IGNORE INTO "OutboxMessage" ("chatId", "payload", "status", "priority", "attempts", "notBefore", "createdAt", "dedupeKey")
-      VALUES (${BigInt(m.chatId)}, ${JSON.stringify(payload)}, 'pending', ${m.priority ?? 0}, 0, ${m.notBefore.getTime()}, ${now.getTime()}, ${m.dedupeKey ?? null})`;
+      INSERT INTO "OutboxMessage" ("chatId", "payload", "status", "priority", "attempts", "notBefore", "createdAt", "dedupeKey")
+      VALUES (${BigInt(m.chatId)}, ${JSON.stringify(payload)}, 'pending', ${m.priority ?? 0}, 0, ${m.notBefore}, ${now}, ${m.dedupeKey ?? null})
+      ON CONFLICT DO NOTHING`;
   }
   return written;
 }

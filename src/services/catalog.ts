@@ -28,9 +28,15 @@ export class CatalogService {
   async seedDefaults(now: Date): Promise<number> {
     const { db } = this.deps;
     if ((await db.category.count()) > 0) return 0;
-    await db.category.createMany({
-      data: DEFAULT_CATEGORIES.map((c, i) => ({ code: c.code, slaHours: c.slaHours, sortOrder: i, createdAt: now })),
-    });
+    try {
+      await db.category.createMany({
+        data: DEFAULT_CATEGORIES.map((c, i) => ({ code: c.code, slaHours: c.slaHours, sortOrder: i, createdAt: now })),
+      });
+    } catch (error) {
+      // another bot process starting at the same moment seeded them first (one statement: all or none)
+      if ((error as { code?: string }).code === 'P2002') return 0;
+      throw error;
+    }
     return DEFAULT_CATEGORIES.length;
   }
 

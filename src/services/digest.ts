@@ -1,5 +1,6 @@
 import { setImmediate } from 'node:timers/promises';
-import type { Db } from '../db/client.ts';
+import { engineOf, type Db } from '../db/client.ts';
+import { dialect, type SqlDialect } from '../db/sql.ts';
 import { toUser } from '../db/mappers.ts';
 import { OPEN_STATUSES } from '../domain/lifecycle.ts';
 import { NOT_TO_RESOLVE, periodBounds, rate, RESPONSE_WINDOW_MS, type Period, type PeriodKind, type Rate } from '../domain/rates.ts';
@@ -61,6 +62,8 @@ const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(
  * memory), rendered in the reader's language with a chart; and the weekly digest.
  */
 export class DigestService {
+  private readonly sql: SqlDialect;
+
   constructor(
     private readonly deps: {
       db: Db;
@@ -72,22 +75,20 @@ export class DigestService {
       quietHours: QuietHours;
       onOwed: () => void;
     },
-  ) {}
+  ) {
+    this.sql = dialect(engineOf(deps.db));
+  }
 
   private async one(sql: string, ...params: unknown[]): Promise<Record<string, unknown>> {
     return (await this.rows(sql, ...params))[0] ?? {};
   }
 
-  /** Runs SQL written with numbered parameters (?1, ?2 …), which the driver only takes as plain `?`. */
+  /** Runs SQL written with numbered parameters (?1, ?2 …); instants are passed as Date. */
   private async rows(sql: string, ...params: unknown[]): Promise<Array<Record<string, unknown>>> {
-    // each query runs synchronously underneath: let the bot answer updates between them
+    // on SQLite each query runs synchronously underneath: let the bot answer updates between them
     await setImmediate();
-    const args: unknown[] = [];
-    const plain = sql.replace(/\?(\d+)/g, (_, n: string) => {
-      args.push(params[Number(n) - 1]);
-      return '?';
-    });
-    return this.deps.db.$queryRawUnsafe<Array<Record<string, unknown>>>(plain, ...args);
+    const [text, args] = this.sql.bind(sql, params);
+    return this.deps.db.$queryRawUnsafe<Array<Record<string, unknown>>>(text, ...args);
   }
 
   /**
@@ -96,34 +97,34 @@ export class DigestService {
    * reads a few thousand rows, not all of them (docs/BENCHMARKS.md, finding 2).
    */
   private static candidates(s: string, t: string): string {
-    return `id IN (SELECT id FROM "Report" WHERE createdAt >= ${s} UNION SELECT id FROM "Report" WHERE resolvedAt >= ${s}
-      UNION SELECT id FROM "Report" WHERE dueAt >= ${s} UNION SELECT id FROM "Report" WHERE closedAt >= ${t}
-      UNION SELECT id FROM "Report" WHERE closedAt IS NULL)`;
+    return `"id" IN (SELECT "id" FROM "Report" WHERE "createdAt" >= ${s} UNION SELECT "id" FROM "Report" WHERE "resolvedAt" >= ${s}
+      UNION SELECT "id" FROM "Report" WHERE "dueAt" >= ${s} UNION SELECT "id" FROM "Report" WHERE "closedAt" >= ${t}
+      UNION SELECT "id" FROM "Report" WHERE "closedAt" IS NULL)`;
   }
 
   /** Reports open at instant T: filed before it and neither resolved nor closed by then. */
   private static openAt(t: string): string {
-    return `(createdAt < ${t} AND (closedAt IS NULL OR closedAt >= ${t}) AND (resolvedAt IS NULL OR resolvedAt >= ${t}))`;
+    return `("createdAt" < ${t} AND ("closedAt" IS NULL OR "closedAt" >= ${t}) AND ("resolvedAt" IS NULL OR "resolvedAt" >= ${t}))`;
   }
 
   private async counts(p: Period, asOf: number): Promise<Counts> {
-    const s = p.start.getTime();
-    const e = p.end.getTime();
-    const t = Math.min(e, asOf);
+    const s = p.start;
+    const e = p.end;
+    const t = new Date(Math.min(e.getTime(), asOf));
     const r = await this.one(
       `SELECT
-         SUM(CASE WHEN createdAt >= ?1 AND createdAt < ?2 THEN 1 ELSE 0 END) AS new,
-         SUM(CASE WHEN ${DigestService.openAt('?3')} THEN 1 ELSE 0 END) AS open,
-         SUM(CASE WHEN ${DigestService.openAt('?3')} AND dueAt < ?3 THEN 1 ELSE 0 END) AS overdue
-       FROM "Report" WHERE createdAt < ?3 AND ${DigestService.candidates('?1', '?3')}`,
+         SUM(CASE WHEN "createdAt" >= ?1 AND "createdAt" < ?2 THEN 1 ELSE 0 END) AS "new",
+         SUM(CASE WHEN ${DigestService.openAt('?3')} THEN 1 ELSE 0 END) AS "open",
+         SUM(CASE WHEN ${DigestService.openAt('?3')} AND "dueAt" < ?3 THEN 1 ELSE 0 END) AS "overdue"
+       FROM "Report" WHERE "createdAt" < ?3 AND ${DigestService.candidates('?1', '?3')}`,
       s,
       e,
       t,
     );
     const ev = await this.one(
-      `SELECT SUM(CASE WHEN toStatus = 'resolved' THEN 1 ELSE 0 END) AS resolved,
-              SUM(CASE WHEN toStatus = 'closed' THEN 1 ELSE 0 END) AS closed
-       FROM "ReportEvent" WHERE toStatus IN ('resolved', 'closed') AND at >= ?1 AND at < ?2`,
+      `SELECT SUM(CASE WHEN "toStatus" = 'resolved' THEN 1 ELSE 0 END) AS "resolved",
+              SUM(CASE WHEN "toStatus" = 'closed' THEN 1 ELSE 0 END) AS "closed"
+       FROM "ReportEvent" WHERE "toStatus" IN ('resolved', 'closed') AND "at" >= ?1 AND "at" < ?2`,
       s,
       e,
     );
@@ -131,31 +132,31 @@ export class DigestService {
   }
 
   private async medianOf(column: 'acknowledgedAt' | 'resolvedAt', p: Period): Promise<number | null> {
-    const where = `${column} >= ?1 AND ${column} < ?2`;
-    const { n } = await this.one(`SELECT COUNT(*) AS n FROM "Report" WHERE ${where}`, p.start.getTime(), p.end.getTime());
+    const where = `"${column}" >= ?1 AND "${column}" < ?2`;
+    const { n } = await this.one(`SELECT COUNT(*) AS "n" FROM "Report" WHERE ${where}`, p.start, p.end);
     const count = num(n);
     if (count === 0) return null;
     const pick = async (offset: number) =>
-      num((await this.one(`SELECT ${column} - createdAt AS d FROM "Report" WHERE ${where} ORDER BY d LIMIT 1 OFFSET ?3`, p.start.getTime(), p.end.getTime(), offset)).d);
+      num((await this.one(`SELECT ${this.sql.msBetween(`"${column}"`, '"createdAt"')} AS "d" FROM "Report" WHERE ${where} ORDER BY "d" LIMIT 1 OFFSET ?3`, p.start, p.end, offset)).d);
     const mid = Math.floor(count / 2);
     return count % 2 === 1 ? pick(mid) : ((await pick(mid - 1)) + (await pick(mid))) / 2;
   }
 
   /** Figures grouped by a column: new, open and overdue as of T, resolved in the period, resolution rate. */
   private async grouped(column: 'categoryId' | 'placeId' | 'ownerId', p: Period, asOf: number): Promise<GroupFigures[]> {
-    const s = p.start.getTime();
-    const e = p.end.getTime();
-    const t = Math.min(e, asOf);
+    const s = p.start;
+    const e = p.end;
+    const t = new Date(Math.min(e.getTime(), asOf));
     const rows = await this.rows(
-      `SELECT ${column} AS id,
-         SUM(CASE WHEN createdAt >= ?1 AND createdAt < ?2 THEN 1 ELSE 0 END) AS new,
-         SUM(CASE WHEN ${DigestService.openAt('?3')} THEN 1 ELSE 0 END) AS open,
-         SUM(CASE WHEN ${DigestService.openAt('?3')} AND dueAt < ?3 THEN 1 ELSE 0 END) AS overdue,
-         SUM(CASE WHEN resolvedAt >= ?1 AND resolvedAt < ?2 THEN 1 ELSE 0 END) AS resolved,
-         SUM(CASE WHEN dueAt >= ?1 AND dueAt < ?3 AND status NOT IN (${EXCLUDED}) THEN 1 ELSE 0 END) AS due,
-         SUM(CASE WHEN dueAt >= ?1 AND dueAt < ?3 AND status NOT IN (${EXCLUDED}) AND resolvedAt IS NOT NULL AND resolvedAt <= dueAt THEN 1 ELSE 0 END) AS onTime
-       FROM "Report" WHERE createdAt < ?3 AND ${DigestService.candidates('?1', '?3')} ${column === 'ownerId' ? 'AND ownerId IS NOT NULL' : ''}
-       GROUP BY ${column}`,
+      `SELECT "${column}" AS "id",
+         SUM(CASE WHEN "createdAt" >= ?1 AND "createdAt" < ?2 THEN 1 ELSE 0 END) AS "new",
+         SUM(CASE WHEN ${DigestService.openAt('?3')} THEN 1 ELSE 0 END) AS "open",
+         SUM(CASE WHEN ${DigestService.openAt('?3')} AND "dueAt" < ?3 THEN 1 ELSE 0 END) AS "overdue",
+         SUM(CASE WHEN "resolvedAt" >= ?1 AND "resolvedAt" < ?2 THEN 1 ELSE 0 END) AS "resolved",
+         SUM(CASE WHEN "dueAt" >= ?1 AND "dueAt" < ?3 AND "status" NOT IN (${EXCLUDED}) THEN 1 ELSE 0 END) AS "due",
+         SUM(CASE WHEN "dueAt" >= ?1 AND "dueAt" < ?3 AND "status" NOT IN (${EXCLUDED}) AND "resolvedAt" IS NOT NULL AND "resolvedAt" <= "dueAt" THEN 1 ELSE 0 END) AS "onTime"
+       FROM "Report" WHERE "createdAt" < ?3 AND ${DigestService.candidates('?1', '?3')} ${column === 'ownerId' ? 'AND "ownerId" IS NOT NULL' : ''}
+       GROUP BY "${column}"`,
       s,
       e,
       t,
@@ -176,48 +177,53 @@ export class DigestService {
   async figures(kind: PeriodKind, now: Date = this.deps.clock.now()): Promise<DigestFigures> {
     const { current, previous } = periodBounds(kind, now, this.deps.timeZone);
     const asOf = now.getTime();
-    const s = current.start.getTime();
-    const e = current.end.getTime();
-    const until = Math.min(e, asOf);
+    const s = current.start;
+    const e = current.end;
+    const until = new Date(Math.min(e.getTime(), asOf));
+    const { msBetween, instant, periodsSince } = this.sql;
     const [counts, previousCounts] = [await this.counts(current, asOf), await this.counts(previous, asOf)];
     const response = await this.one(
       `SELECT
-         SUM(CASE WHEN acknowledgedAt IS NOT NULL AND acknowledgedAt - createdAt <= ?3 THEN 1 ELSE 0 END) AS n,
-         SUM(CASE WHEN acknowledgedAt IS NOT NULL OR ?4 - createdAt >= ?3 THEN 1 ELSE 0 END) AS d
-       FROM "Report" WHERE createdAt >= ?1 AND createdAt < ?2`,
+         SUM(CASE WHEN "acknowledgedAt" IS NOT NULL AND ${msBetween('"acknowledgedAt"', '"createdAt"')} <= ?3 THEN 1 ELSE 0 END) AS "n",
+         SUM(CASE WHEN "acknowledgedAt" IS NOT NULL OR ${msBetween(instant(4), '"createdAt"')} >= ?3 THEN 1 ELSE 0 END) AS "d"
+       FROM "Report" WHERE "createdAt" >= ?1 AND "createdAt" < ?2`,
       s,
       e,
       RESPONSE_WINDOW_MS,
-      asOf,
+      now,
     );
     const resolution = await this.one(
-      `SELECT SUM(CASE WHEN resolvedAt IS NOT NULL AND resolvedAt <= dueAt THEN 1 ELSE 0 END) AS n, COUNT(*) AS d
-       FROM "Report" WHERE dueAt >= ?1 AND dueAt < ?2 AND status NOT IN (${EXCLUDED})`,
+      `SELECT SUM(CASE WHEN "resolvedAt" IS NOT NULL AND "resolvedAt" <= "dueAt" THEN 1 ELSE 0 END) AS "n", COUNT(*) AS "d"
+       FROM "Report" WHERE "dueAt" >= ?1 AND "dueAt" < ?2 AND "status" NOT IN (${EXCLUDED})`,
       s,
       until,
     );
     const answers = await this.one(
       `SELECT
-         SUM(CASE WHEN toStatus = 'closed' AND actorId IS NOT NULL THEN 1 ELSE 0 END) AS satisfied,
-         SUM(CASE WHEN toStatus = 'reopened' THEN 1 ELSE 0 END) AS notSatisfied,
-         SUM(CASE WHEN toStatus = 'closed' AND actorId IS NULL THEN 1 ELSE 0 END) AS noAnswer
-       FROM "ReportEvent" WHERE fromStatus = 'resolved' AND toStatus IN ('closed', 'reopened') AND at >= ?1 AND at < ?2`,
+         SUM(CASE WHEN "toStatus" = 'closed' AND "actorId" IS NOT NULL THEN 1 ELSE 0 END) AS "satisfied",
+         SUM(CASE WHEN "toStatus" = 'reopened' THEN 1 ELSE 0 END) AS "notSatisfied",
+         SUM(CASE WHEN "toStatus" = 'closed' AND "actorId" IS NULL THEN 1 ELSE 0 END) AS "noAnswer"
+       FROM "ReportEvent" WHERE "fromStatus" = 'resolved' AND "toStatus" IN ('closed', 'reopened') AND "at" >= ?1 AND "at" < ?2`,
       s,
       e,
     );
     const oldest = await this.rows(
-      `SELECT number, categoryId, placeId, ownerId, dueAt FROM "Report" WHERE status IN (${OPEN}) AND dueAt < ?1 ORDER BY dueAt ASC LIMIT 5`,
-      asOf,
+      `SELECT "number", "categoryId", "placeId", "ownerId", "dueAt" FROM "Report" WHERE "status" IN (${OPEN}) AND "dueAt" < ?1 ORDER BY "dueAt" ASC LIMIT 5`,
+      now,
     );
-    const trendStart = periodBounds('week', now, this.deps.timeZone).current.start.getTime() - 7 * WEEK_MS;
-    const created = await this.rows(`SELECT CAST((createdAt - ?1) / ?2 AS INTEGER) AS w, COUNT(*) AS n FROM "Report" WHERE createdAt >= ?1 GROUP BY w`, trendStart, WEEK_MS);
+    const trendStart = new Date(periodBounds('week', now, this.deps.timeZone).current.start.getTime() - 7 * WEEK_MS);
+    const created = await this.rows(
+      `SELECT ${periodsSince('"createdAt"', instant(1), '?2')} AS "w", COUNT(*) AS "n" FROM "Report" WHERE "createdAt" >= ?1 GROUP BY "w"`,
+      trendStart,
+      WEEK_MS,
+    );
     const resolved = await this.rows(
-      `SELECT CAST((at - ?1) / ?2 AS INTEGER) AS w, COUNT(*) AS n FROM "ReportEvent" WHERE toStatus = 'resolved' AND at >= ?1 GROUP BY w`,
+      `SELECT ${periodsSince('"at"', instant(1), '?2')} AS "w", COUNT(*) AS "n" FROM "ReportEvent" WHERE "toStatus" = 'resolved' AND "at" >= ?1 GROUP BY "w"`,
       trendStart,
       WEEK_MS,
     );
     const trend = Array.from({ length: 8 }, (_, w) => ({
-      weekStart: new Date(trendStart + w * WEEK_MS),
+      weekStart: new Date(trendStart.getTime() + w * WEEK_MS),
       created: num(created.find((r) => num(r.w) === w)?.n),
       resolved: num(resolved.find((r) => num(r.w) === w)?.n),
     }));

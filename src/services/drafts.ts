@@ -14,13 +14,13 @@ export class DraftService {
 
   // Read and written on most updates: on the hot path.
   async get<T>(userId: number, flow: Flow): Promise<T | null> {
-    const data = this.deps.hot.draftData(userId, flow, this.deps.clock.now().getTime());
+    const data = await this.deps.hot.draftData(userId, flow, this.deps.clock.now().getTime());
     return data === undefined ? null : (JSON.parse(data) as T);
   }
 
   /** The flow a typed message belongs to: the one touched last, if any. */
   async active(userId: number): Promise<Flow | null> {
-    return (this.deps.hot.activeFlow(userId, this.deps.clock.now().getTime()) as Flow | undefined) ?? null;
+    return ((await this.deps.hot.activeFlow(userId, this.deps.clock.now().getTime())) as Flow | undefined) ?? null;
   }
 
   async save<T>(userId: number, flow: Flow, data: T): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
-import { HotPath } from '../db/hot.ts';
+import { openHotPath, type HotPath } from '../db/hot.ts';
 import { systemClock, type Clock } from '../domain/time.ts';
 import type { Locale, Texts } from '../i18n/index.ts';
 import { Notices } from '../notify/notices.ts';
@@ -56,7 +56,7 @@ export interface ServiceOptions {
   hot?: HotPath;
   clock: Clock;
   texts: Texts;
-  config: Pick<Config, 'DATABASE_URL' | 'TIMEZONE' | 'DEFAULT_LOCALE' | 'ADMIN_TELEGRAM_IDS' | 'QUIET_HOURS_START' | 'QUIET_HOURS_END' | 'ESCALATE_AFTER_DAYS'> &
+  config: Pick<Config, 'DATABASE_URL' | 'TIMEZONE' | 'DEFAULT_LOCALE' | 'ADMIN_TELEGRAM_IDS' | 'QUIET_HOURS_START' | 'QUIET_HOURS_END' | 'ESCALATE_AFTER_DAYS' | 'SCHEDULER_LEASE_SECONDS'> &
     Partial<Pick<Config, 'REPORTS_PER_DAY' | 'STAFF_REPORTS_PER_DAY'>> &
     Pick<Config, 'RETAIN_REPORTER_LINK_DAYS' | 'RETAIN_DELIVERED_MESSAGES_DAYS' | 'RETAIN_UPDATE_IDS_DAYS'>;
   /** called when a committed change owes messages (wakes the dispatcher) */
@@ -65,7 +65,7 @@ export interface ServiceOptions {
 
 export function createServices(o: ServiceOptions): Services {
   const { db, clock, texts, config } = o;
-  const hot = o.hot ?? new HotPath(config.DATABASE_URL);
+  const hot = o.hot ?? openHotPath(config.DATABASE_URL);
   const onOwed = o.onOwed ?? (() => undefined);
   const timeZone = config.TIMEZONE;
   const defaultLocale = config.DEFAULT_LOCALE;
@@ -96,7 +96,7 @@ export function createServices(o: ServiceOptions): Services {
     invites,
     updates,
     digests,
-    users: new UserService({ db, hot, clock, adminIds: config.ADMIN_TELEGRAM_IDS }),
+    users: new UserService({ db, hot, clock, adminIds: config.ADMIN_TELEGRAM_IDS, defaultLocale }),
     catalog,
     admin: new AdminService({ db, clock }),
     jobs: new JobService({ db, hot, catalog, notices, settings, reports, drafts, invites, updates, timeZone, quietHours, escalateAfterDays: config.ESCALATE_AFTER_DAYS, onOwed, retention }),
@@ -107,9 +107,9 @@ export function createServices(o: ServiceOptions): Services {
     // Process liveness is a matter of real time, whatever time the ledger is run at (the jobs
     // CLI runs "as of --at", tests pin the ledger's clock).
     async close() {
-      hot.close();
+      await hot.close();
       await db.$disconnect();
     },
-    lease: (holder, leaseClock = systemClock) => new LeaseService({ db, clock: leaseClock, holder, ttlMs: 30_000 }),
+    lease: (holder, leaseClock = systemClock) => new LeaseService({ db, clock: leaseClock, holder, ttlMs: config.SCHEDULER_LEASE_SECONDS * 1000 }),
   };
 }

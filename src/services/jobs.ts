@@ -12,7 +12,7 @@ import { reportButtonData, type InlineButton } from '../notify/render.ts';
 import type { ReportService } from './reports.ts';
 import type { SettingsService } from './settings.ts';
 import type { DraftService } from './drafts.ts';
-import type { HotPath } from '../db/hot.ts';
+import type { HotPath, OverdueRow } from '../db/hot.ts';
 import type { CatalogService, NameIndex } from './catalog.ts';
 import type { Locale, T } from '../i18n/index.ts';
 import type { InviteService } from './invites.ts';
@@ -42,19 +42,6 @@ export interface JobDeps {
   retention?: RetentionService;
 }
 
-/** One overdue report, as the scan reads it (only what the messages need). */
-interface OverdueRow {
-  id: number;
-  number: number;
-  ownerId: number | null;
-  dueAt: number;
-  reminderCount: number;
-  escalationLevel: number;
-  categoryId: number;
-  placeId: number | null;
-}
-
-const OPEN_LIST = OPEN_STATUSES.map((s) => `'${s}'`).join(',');
 
 /**
  * The scheduled work, as of a given moment: each job is idempotent (running it twice for the
@@ -68,11 +55,7 @@ export class JobService {
   private async overdue(now: Date): Promise<OverdueRow[]> {
     const rows: OverdueRow[] = [];
     // read in chunks, giving the event loop a turn between them (docs/BENCHMARKS.md, finding 3)
-    for await (const chunk of this.deps.hot.scan<OverdueRow>(
-      `SELECT id, number, ownerId, dueAt, reminderCount, escalationLevel, categoryId, placeId FROM "Report"
-       WHERE status IN (${OPEN_LIST}) AND dueAt < ?`,
-      [now.getTime()],
-    )) {
+    for await (const chunk of this.deps.hot.overdue(OPEN_STATUSES, now.getTime())) {
       rows.push(...chunk);
     }
     // sorted here rather than by SQL, whose sort would read every row before the first chunk
@@ -128,7 +111,7 @@ export class JobService {
         if (n === 1) {
           // only "reminded 3 times" matters (escalation): past that the rows are left alone
           await tx.$executeRawUnsafe(
-            `UPDATE "Report" SET reminderCount = reminderCount + 1 WHERE reminderCount < ${ESCALATE_AFTER_REMINDERS} AND id IN (${list.map((x) => x.id).join(',')})`,
+            `UPDATE "Report" SET "reminderCount" = "reminderCount" + 1 WHERE "reminderCount" < ${ESCALATE_AFTER_REMINDERS} AND "id" IN (${list.map((x) => x.id).join(',')})`,
           );
         }
         return n;

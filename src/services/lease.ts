@@ -13,13 +13,18 @@ export class LeaseService {
     return this.deps.holder;
   }
 
+  /** How long the lease lasts without renewal. */
+  get ttlMs(): number {
+    return this.deps.ttlMs;
+  }
+
   /** Takes or renews the lease; true when this process holds it now. */
   async acquire(name: string): Promise<boolean> {
     const { db, clock, holder, ttlMs } = this.deps;
-    const now = clock.now().getTime();
-    // one statement: insert, or take over an expired lease, or renew our own
+    const now = clock.now();
+    // one statement: insert, or take over an expired lease, or renew our own (same SQL on both engines)
     const changed = await db.$executeRaw`
-      INSERT INTO "Lease" ("name", "holder", "expiresAt") VALUES (${name}, ${holder}, ${now + ttlMs})
+      INSERT INTO "Lease" ("name", "holder", "expiresAt") VALUES (${name}, ${holder}, ${new Date(now.getTime() + ttlMs)})
       ON CONFLICT ("name") DO UPDATE SET "holder" = excluded."holder", "expiresAt" = excluded."expiresAt"
       WHERE "Lease"."holder" = excluded."holder" OR "Lease"."expiresAt" <= ${now}`;
     return changed === 1;

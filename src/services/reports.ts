@@ -6,6 +6,7 @@ import { routeOwner, SIMILAR_WINDOW_DAYS } from '../domain/routing.ts';
 import { DAY_MS, dueFrom, type Clock } from '../domain/time.ts';
 import type { Category, Report, ReportEvent, User } from '../domain/types.ts';
 import type { HotPath } from '../db/hot.ts';
+import { lockReport, lockReportFiling } from '../db/locks.ts';
 import { owe, type OwedMessage } from '../notify/outbox.ts';
 import type { Notices, Recipient } from '../notify/notices.ts';
 import { reportButtonData, type InlineKeyboard, type Reader } from '../notify/render.ts';
@@ -71,6 +72,7 @@ export class ReportService {
     const { db, clock } = this.deps;
     const now = clock.now();
     const result = await db.$transaction(async (tx) => {
+      await lockReportFiling(tx);
       const existing = await tx.report.findUnique({ where: { draftToken: draft.token }, include: REPORT_INCLUDE });
       if (existing) return { report: toReport(existing), created: false };
       const category = await tx.category.findUnique({ where: { id: categoryId } });
@@ -144,6 +146,7 @@ export class ReportService {
     const { db, clock } = this.deps;
     const now = clock.now();
     const report = await db.$transaction(async (tx) => {
+      await lockReport(tx, number);
       const current = await this.load(tx, { number });
       if (!current) throw new Refused('report_not_found');
       if (!isOpen(current.status)) throw new Refused('not_allowed_now');
@@ -158,8 +161,8 @@ export class ReportService {
   }
 
   /** What /my lists: the user's own and joined reports, newest first (one query on the hot path). */
-  summaries(user: User, limit = 20): ReportSummary[] {
-    return this.deps.hot.reportSummaries(user.id, limit).map((r) => ({
+  async summaries(user: User, limit = 20): Promise<ReportSummary[]> {
+    return (await this.deps.hot.reportSummaries(user.id, limit)).map((r) => ({
       number: r.number,
       status: isStatus(r.status) ? r.status : 'new',
       dueAt: new Date(r.dueAt),
@@ -224,6 +227,7 @@ export class ReportService {
     const { db, clock } = this.deps;
     const now = clock.now();
     const report = await db.$transaction(async (tx) => {
+      await lockReport(tx, number);
       const current = await this.load(tx, { number });
       if (!current) throw new Refused('report_not_found');
       const decision = decideTransition(current, action, actor);

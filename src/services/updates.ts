@@ -1,6 +1,6 @@
 import type { Db } from '../db/client.ts';
 import { DAY_MS } from '../domain/time.ts';
-import type { HotPath } from '../db/hot.ts';
+import type { HotPath, UpdateClaim } from '../db/hot.ts';
 
 /**
  * Updates already handled. Telegram delivers an update again when its confirmation was lost,
@@ -9,8 +9,8 @@ import type { HotPath } from '../db/hot.ts';
 export class UpdateLog {
   constructor(private readonly deps: { db: Db; hot: HotPath }) {}
 
-  /** True the first time an update id is seen. */
-  claim(updateId: number, now: Date): Promise<boolean> {
+  /** The update to handle, or null when it was handled already; call done() once it is. */
+  claim(updateId: number, now: Date): Promise<UpdateClaim | null> {
     return this.deps.hot.claimUpdate(updateId, now.getTime());
   }
 

@@ -1,6 +1,7 @@
 import type { Db } from '../db/client.ts';
 import { toUser } from '../db/mappers.ts';
-import type { HotPath } from '../db/hot.ts';
+import type { HotPath, UserRow } from '../db/hot.ts';
+import { resolveLocale } from '../domain/locale.ts';
 import type { Clock } from '../domain/time.ts';
 import type { User } from '../domain/types.ts';
 import type { Role } from '../domain/lifecycle.ts';
@@ -11,11 +12,13 @@ export interface TelegramPerson {
   id: number;
   first_name: string;
   last_name?: string;
+  /** the Telegram client's language: the first guess of theirs, stored at first contact */
+  language_code?: string;
 }
 
 /** People and their roles. */
 export class UserService {
-  constructor(private readonly deps: { db: Db; hot: HotPath; clock: Clock; adminIds: readonly number[] }) {}
+  constructor(private readonly deps: { db: Db; hot: HotPath; clock: Clock; adminIds: readonly number[]; defaultLocale: Locale }) {}
 
   /**
    * The user behind an update, created on first contact. ADMIN_TELEGRAM_IDS are admins from
@@ -27,11 +30,17 @@ export class UserService {
     const telegramId = BigInt(person.id);
     const isConfiguredAdmin = adminIds.includes(person.id);
     // every update passes here: read on the hot path, write only when something changed
-    const existing = this.deps.hot.userByTelegramId(person.id);
-    if (existing && existing.displayName === displayName && existing.unreachableAt === null && (!isConfiguredAdmin || existing.role === 'admin')) {
-      return toUser(existing);
-    }
+    const current = (row: UserRow | undefined): row is UserRow =>
+      row !== undefined && row.displayName === displayName && row.unreachableAt === null && (!isConfiguredAdmin || row.role === 'admin');
+    const existing = await this.deps.hot.userByTelegramId(person.id);
+    if (current(existing)) return toUser(existing);
     const now = clock.now();
+    if (!existing) {
+      // first contact (a crowd of them after an announcement): one insert on the hot path
+      const locale = person.language_code === undefined ? null : resolveLocale(null, person.language_code, this.deps.defaultLocale);
+      const created = await this.deps.hot.createUser({ telegramId: person.id, displayName, role: isConfiguredAdmin ? 'admin' : 'resident', locale, nowMs: now.getTime() });
+      if (current(created)) return toUser(created);
+    }
     const row = await db.user.upsert({
       where: { telegramId },
       create: { telegramId, displayName, role: isConfiguredAdmin ? 'admin' : 'resident', createdAt: now, updatedAt: now },

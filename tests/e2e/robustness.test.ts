@@ -65,5 +65,8 @@ describe('the bot as a service', () => {
     });
     expect(wrong.status).toBe(403);
     expect(user.messages().filter((m) => /ياخشىمۇسىز/.test(m.text))).toHaveLength(1);
+    // liveness and readiness on the same port, for a load balancer
+    expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({ ok: true });
+    expect(await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()).toEqual({ ready: true, database: 'ok', pendingMigrations: [] });
   });
 });

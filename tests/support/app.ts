@@ -5,12 +5,18 @@ import { BotApiStandIn } from '../../src/emulator/server.ts';
 import { startApp, type App } from '../../src/main.ts';
 import { TestClock } from './clock.ts';
 import { pino } from 'pino';
+import { createDatabase } from './postgres.ts';
+import { postgresServerUrl, testEngine } from './engine.ts';
 
 export const ADMIN_ID = 900_001;
 
-/** A fresh database file in a temporary folder. */
+/**
+ * A fresh database: a file in a temporary folder, or, in the vitest project 'postgres', a new
+ * database on the throwaway PostgreSQL server (tests/support/postgres.ts).
+ */
 export function tempDatabaseUrl(): { url: string; dir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'village-desk-'));
+  if (testEngine() === 'postgresql') return { url: createDatabase(postgresServerUrl()), dir };
   return { url: `file:${path.join(dir, 'ledger.db')}`, dir };
 }
 

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { applyMigrations } from '../../src/db/migrate.ts';
+import { migrateDatabase } from '../../src/db/migrate.ts';
 import { openDatabase, type Db } from '../../src/db/client.ts';
 import { loadConfig } from '../../src/config.ts';
 import { Texts } from '../../src/i18n/index.ts';
@@ -21,7 +21,7 @@ export interface TestLedger {
 /** Services over a fresh database and a pinned clock, without a bot. */
 export async function testLedger(start = '2026-11-09T04:00:00Z', env: NodeJS.ProcessEnv = {}): Promise<TestLedger> {
   const { url, dir } = tempDatabaseUrl();
-  applyMigrations(url);
+  await migrateDatabase(url);
   const db = await openDatabase(url);
   const clock = new TestClock(start);
   const config = loadConfig({ BOT_TOKEN: '1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', DATABASE_URL: url, TIMEZONE: 'Asia/Urumqi', ...env });

@@ -28,7 +28,7 @@ export async function showReport(ctx: BotContext, number: number): Promise<void>
 export function registerMine(bot: Telegraf<BotContext>): void {
   const listMine = async (ctx: BotContext) => {
     const { services, user, t, locale, reader } = ctx.vd;
-    const reports = services.reports.summaries(user);
+    const reports = await services.reports.summaries(user);
     if (reports.length === 0) {
       await say(ctx, t('my:empty'));
       return;
