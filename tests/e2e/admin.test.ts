@@ -30,7 +30,7 @@ describe('administration', () => {
     admin.sendText('/addvillage');
     await admin.waitForMessage(/添加村：/);
     admin.sendText('/addvillage qumbagh قۇمباغ كەنتى | 库木巴格村');
-    await admin.waitForMessage(/已保存村：قۇمباغ كەنتى \/ 库木巴格村/);
+    await admin.waitForMessage(/已保存村：\u2068قۇمباغ كەنتى\u2069 \/ 库木巴格村/);
     admin.sendText('/sla drinking_water 12');
     await admin.waitForMessage(/饮水办理时限改为12小时/);
     admin.sendText('/sla nothing 12');

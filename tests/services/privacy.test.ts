@@ -104,7 +104,7 @@ describe('forgetting a person', () => {
     const again = await l.services.users.identify({ id: ayshem.telegramId, first_name: 'Ayshem' });
     expect(again.id).not.toBe(ayshem.id);
     expect(again.role).toBe('resident');
-    expect(l.services.reports.summaries(again)).toEqual([]);
+    expect(await l.services.reports.summaries(again)).toEqual([]);
   });
 
   it('should refuse staff who still own open reports, and the last administrator', async () => {
