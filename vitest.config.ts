@@ -6,5 +6,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'default' } },
+      // Every end-to-end flow again on a hostile network: Telegram's flood limits, 502s,
+      // dropped connections (src/emulator/hostile.ts; tests/support/app.ts reads the variable).
+      { extends: true, test: { name: 'hostile', include: ['tests/e2e/**/*.test.ts'], env: { VILLAGE_DESK_HOSTILE: '1' }, testTimeout: 90_000 } },
+    ],
   },
 });

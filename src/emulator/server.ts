@@ -32,6 +32,7 @@ import {
 import type { Entity, FormattedText } from './entities.ts';
 import { DEFAULT_FLOOD_LIMITS, Prng, TokenBucket, maxInWindow } from './limits.ts';
 import type { FloodLimits } from './limits.ts';
+import { HostileNetwork, type HostileOptions } from './hostile.ts';
 import { ApiError, Params, badRequest, isRecord, parseParams, readBody, sendJson } from './request.ts';
 import type { Upload } from './request.ts';
 import { buttons, findButton } from './buttons.ts';
@@ -520,6 +521,8 @@ export class BotApiStandIn {
     deliveredByChat: {} as Record<number, number>,
   };
   private readonly handlers: ReadonlyMap<string, (p: Params) => unknown>;
+  /** Set by beHostile(): 502s, dropped connections and the counters of hostile.ts. */
+  hostile: HostileNetwork | undefined;
 
   private constructor(opts: StartOptions) {
     this.token = opts.token ?? '7000000001:AAStandIn_VillageDesk_token_0123456789';
@@ -584,6 +587,13 @@ export class BotApiStandIn {
       this.globalBucket = null;
       for (const c of this.chats.values()) delete c.bucket;
     }
+  }
+
+  /** Hostile network mode (see hostile.ts) with Telegram's flood limits on. */
+  beHostile(options: Partial<HostileOptions> = {}): HostileNetwork {
+    this.configure({ floodLimits: true });
+    this.hostile = new HostileNetwork(options);
+    return this.hostile;
   }
 
   /** Current configuration. */
@@ -1042,6 +1052,7 @@ export class BotApiStandIn {
   // ───────────────────────────── HTTP ─────────────────────────────
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const startedAt = performance.now();
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const fileMatch = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
     if (fileMatch !== null) {
@@ -1069,11 +1080,16 @@ export class BotApiStandIn {
       res.destroy();
       return;
     }
+    const verdict = this.hostile?.before(method, params.values, startedAt) ?? 'pass';
+    if (verdict === 'drop') return void res.destroy();
+    if (verdict === 'bad_gateway') return sendJson(res, 502, { ok: false, error_code: 502, description: 'Bad Gateway' }, 'Bad Gateway');
     if (method.toLowerCase() === 'getupdates') {
       this.getUpdates(method, params, res);
       return;
     }
     const out = this.invoke(method, params, 'http');
+    this.hostile?.after(method, params.values, out.ok ? undefined : { code: out.error.code, retryAfter: out.error.parameters?.retry_after });
+    if (verdict === 'drop_after') return void res.destroy();
     if (out.ok) sendJson(res, 200, { ok: true, result: out.result });
     else sendJson(res, out.error.code, out.error.body(), out.error.code === 502 ? 'Bad Gateway' : undefined);
   }
