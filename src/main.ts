@@ -12,6 +12,10 @@ import { createBot } from './bot/createBot.ts';
 import type { BotContext } from './bot/context.ts';
 import { registerCommandMenus } from './bot/commands.ts';
 import { OutboxDispatcher } from './notify/dispatcher.ts';
+import { SendLimiter } from './notify/limiter.ts';
+import { TelegramGate } from './notify/telegramGate.ts';
+import { outboxHandoff } from './notify/handoff.ts';
+import { ungated } from './bot/sendPath.ts';
 import { Scheduler } from './jobs/scheduler.ts';
 import { digestFeature } from './bot/features/digest.ts';
 import { exportFeature } from './bot/features/export.ts';
@@ -42,16 +46,22 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
   let wake = () => {};
   const services = createServices({ db, clock, texts, config, onOwed: () => wake() });
   await services.catalog.seedDefaults(clock.now());
+  // one limiter for direct answers (the gate) and the outbox (the dispatcher)
+  const limiter = new SendLimiter({ globalPerSecond: config.TELEGRAM_MESSAGES_PER_SECOND });
+  const outbox = outboxHandoff(db, clock, () => wake());
+  const gate = new TelegramGate({ limiter, clock, logger, handoff: outbox.handoff });
   const bot = createBot({
     token: config.BOT_TOKEN,
     apiRoot: config.TELEGRAM_API_ROOT,
     services,
     logger,
     extraFeatures: [digestFeature, exportFeature],
+    sendPath: { gate, outbox },
   });
   const dispatcher = new OutboxDispatcher({
     db,
-    api: bot.telegram,
+    api: ungated(bot.telegram),
+    limiter,
     clock,
     logger,
     onGroupUnreachable: async (chatId) => {
@@ -69,13 +79,20 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
     clock,
   });
 
-  bot.botInfo = await bot.telegram.getMe();
+  // start-up calls go through the gate too (bot.telegram is gated): 5xx and network failures are retried
+  bot.botInfo = await bot.telegram.getMe().catch((error: unknown) => {
+    throw new StartupError('could not reach Telegram (getMe)', error);
+  });
   await registerCommandMenus(bot.telegram, texts).catch((error) => logger.warn({ err: error }, 'could not register the command menus'));
 
   let server: http.Server | undefined;
   if (config.BOT_MODE === 'webhook' && config.WEBHOOK_URL && config.WEBHOOK_SECRET) {
     const url = new URL(config.WEBHOOK_URL);
-    await bot.telegram.setWebhook(url.href, { secret_token: config.WEBHOOK_SECRET, allowed_updates: ['message', 'callback_query', 'my_chat_member'] });
+    await bot.telegram
+      .setWebhook(url.href, { secret_token: config.WEBHOOK_SECRET, allowed_updates: ['message', 'callback_query', 'my_chat_member'] })
+      .catch((error: unknown) => {
+        throw new StartupError('could not set the webhook', error);
+      });
     // telegraf's webhook callback refuses requests whose X-Telegram-Bot-Api-Secret-Token differs (403)
     server = http.createServer(bot.webhookCallback(url.pathname, { secretToken: config.WEBHOOK_SECRET }));
     await new Promise<void>((resolve) => server!.listen(config.PORT, resolve));
@@ -111,6 +128,15 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
   };
 }
 
+/** A start that failed for good (after the retries): main() prints one line and exits 1. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+  readonly code = 'startup_failed';
+  constructor(what: string, override readonly cause: unknown) {
+    super(`${what}: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
 async function main(): Promise<void> {
   // a .env file next to package.json, if there is one (the environment wins)
   if (fs.existsSync('.env')) process.loadEnvFile('.env');
@@ -122,7 +148,9 @@ async function main(): Promise<void> {
       console.error(error.message);
       process.exit(2);
     }
-    throw error;
+    // one clear line and a failure status, so that a supervisor restarts the bot
+    console.error(`Village Desk could not start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
   }
   const shutdown = (signal: string) => {
     console.log(`received ${signal}, stopping`);
