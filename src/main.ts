@@ -98,6 +98,10 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
     await new Promise<void>((resolve) => server!.listen(config.PORT, resolve));
     logger.info({ port: config.PORT, path: url.pathname }, 'webhook server listening');
   } else {
+    // launch() deletes the webhook too, but a failure there would only be logged: fail the start instead
+    await bot.telegram.deleteWebhook().catch((error: unknown) => {
+      throw new StartupError('could not switch to polling (deleteWebhook)', error);
+    });
     void bot.launch({ allowedUpdates: ['message', 'callback_query', 'my_chat_member'] }).catch((error) => {
       logger.fatal({ err: error }, 'polling stopped');
       process.exitCode = 1;

@@ -22,7 +22,7 @@ export interface HostileOptions {
 
 export const DEFAULT_HOSTILE: HostileOptions = {
   badGatewayRate: 0.1,
-  dropRate: 0.03,
+  dropRate: 0.05,
   dropAfterDeliveryRate: 0,
   seed: 7,
 };

@@ -65,8 +65,11 @@ const MESSAGE_METHODS: ReadonlySet<string> = new Set([
   'editMessageText', 'editMessageCaption', 'editMessageReplyMarkup', 'editMessageMedia',
 ]);
 
-/** What the outbox can deliver later (edits are not handed off: they wait). */
-const HANDOFF_METHODS: ReadonlySet<string> = new Set<OutboxMethod>(['sendMessage', 'sendPhoto', 'sendVoice', 'sendLocation', 'sendMediaGroup', 'sendDocument']);
+/** What the outbox can deliver later ('message is not modified' counts as delivered there). */
+const HANDOFF_METHODS: ReadonlySet<string> = new Set<OutboxMethod>([
+  'sendMessage', 'sendPhoto', 'sendVoice', 'sendLocation', 'sendMediaGroup', 'sendDocument',
+  'editMessageText', 'editMessageCaption', 'editMessageReplyMarkup',
+]);
 
 /** A chat action lasts about 5 s in the client; show it again a little before. */
 const ACTION_EVERY_MS = 4000;
@@ -100,6 +103,8 @@ export class TelegramGate {
   private readonly counters: GateStats = { sent: 0, retried: 0, throttled: 0, handedOff: 0, undelivered: 0 };
   /** chat -> the last send queued for it: the next one starts after it */
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** chat -> until when its answers go to the outbox (one was handed over: later ones must not overtake it) */
+  private readonly handedOffUntil = new Map<string, number>();
   /** chat -> when its chat action was last shown */
   private readonly actionShown = new Map<string, number>();
 
@@ -179,9 +184,11 @@ export class TelegramGate {
 
   private async send(chatId: number, method: string, payload: Record<string, unknown>, raw: RawCall): Promise<unknown> {
     let mayHandOff = this.handoff !== undefined && HANDOFF_METHODS.has(method);
+    const key = String(chatId);
     return this.retrying(method, async () => {
       for (;;) {
-        const turn = await this.waitTurn(chatId, method, mayHandOff, raw);
+        const behindHandedOff = mayHandOff && (this.handedOffUntil.get(key) ?? 0) > this.nowMs();
+        const turn = behindHandedOff ? 'long' : await this.waitTurn(chatId, method, mayHandOff, raw);
         if (turn === 'long') {
           const placeholder = await this.handOff(chatId, method, payload);
           if (placeholder !== undefined) return placeholder;
@@ -212,7 +219,11 @@ export class TelegramGate {
         const now = this.nowMs();
         const wait = this.limiter.reserve(chatId, now, 'interactive');
         if (wait === 0) return 'go';
-        if (mayHandOff && wait > this.handoffAfterMs) return 'long';
+        if (mayHandOff && wait > this.handoffAfterMs) {
+          this.handedOffUntil.set(String(chatId), now + wait);
+          if (this.handedOffUntil.size > 1000) this.forgetHandOffs(now);
+          return 'long';
+        }
         release ??= this.limiter.hold(chatId, this.limiter.globalWait(now, 'interactive') > 0);
         if (wait >= 1000) this.showAction(chatId, method, raw);
         // look again at least every second: the chat action needs showing again while we wait
@@ -237,6 +248,10 @@ export class TelegramGate {
     // What telegraf's caller gets: a message that has no id yet (message_id 0).
     if (method === 'sendMediaGroup') return [];
     return { message_id: 0, date: Math.floor(this.nowMs() / 1000), chat: { id: chatId, type: chatId > 0 ? 'private' : 'group' } };
+  }
+
+  private forgetHandOffs(now: number): void {
+    for (const [key, until] of this.handedOffUntil) if (until <= now) this.handedOffUntil.delete(key);
   }
 
   /** Keeps "typing…" (or "sending a photo…") showing while the person's answer waits. */

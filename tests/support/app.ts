@@ -71,9 +71,11 @@ export async function startHarness(options: { clock?: TestClock; env?: NodeJS.Pr
  * calls 502 and drops some connections. Waits get four times longer (a private chat takes one
  * message a second); the flows and their assertions stay the same.
  */
+let hostileRuns = 0;
+
 function hostileMode(standin: BotApiStandIn): boolean {
   if (process.env.VILLAGE_DESK_HOSTILE !== '1') return false;
-  standin.beHostile();
+  standin.beHostile({ seed: ++hostileRuns }); // each test its own dice, the same on every run
   const waitUntil = standin.waitUntil.bind(standin);
   standin.waitUntil = (probe, opts = {}) => waitUntil(probe, { ...opts, timeoutMs: (opts.timeoutMs ?? 5000) * 4 });
   return true;
@@ -88,6 +90,7 @@ const internalError = ['ug', 'zh', 'en'].map((lng) => (JSON.parse(fs.readFileSyn
  */
 async function hostileFailures(standin: BotApiStandIn): Promise<string[]> {
   const network = standin.hostile!;
+  if (process.env.HOSTILE_DEBUG) console.log(JSON.stringify(network.counters), JSON.stringify(standin.stats().errorsByCode));
   const tooOld = () => standin.callsTo('answerCallbackQuery').filter((c) => /query is too old/.test(c.description ?? ''));
   await standin
     .waitUntil(() => network.lostAnswers().length === 0 && standin.unansweredCallbackQueries().length === 0, { timeoutMs: 2500 })
