@@ -104,6 +104,9 @@ const PRUNE_AT = 5_000;
  */
 export type Lane = 'interactive' | 'bulk';
 
+/** A step back in time larger than this (ms) is a clock set back, not requests arriving out of order. */
+const CLOCK_SET_BACK_MS = 5 * 60_000;
+
 /** How long a yielding bulk send is told to wait before it asks again (ms). */
 const YIELD_MS = 20;
 
@@ -139,6 +142,7 @@ export class SendLimiter {
    * (the chat's and the global one) are taken. A positive answer takes nothing.
    */
   reserve(chatId: number, nowMs: number, lane: Lane = 'bulk'): number {
+    this.noticeTime(nowMs);
     const chat = this.chat(chatId, nowMs);
     let wait = Math.max(this.globalWait(nowMs, lane), chat.blockedUntil - nowMs, chat.bucket.waitMs(nowMs));
     if (lane === 'bulk' && this.waitingForChat.has(String(chatId))) wait = Math.max(wait, YIELD_MS);
@@ -193,7 +197,7 @@ export class SendLimiter {
    * for a moment that is now far away: forget the state instead; a 429 would still be honoured.
    */
   private noticeTime(nowMs: number): void {
-    if (nowMs < this.latest - 1000) {
+    if (nowMs < this.latest - CLOCK_SET_BACK_MS) {
       this.chats.clear();
       this.global = undefined;
       this.globalBlockedUntil = 0;
