@@ -115,4 +115,22 @@ describe('every answer arrives', () => {
       await standin.stop();
     }
   });
+  // Real time on purpose: telegraf's polling waits with a timer it captured at load (5 s after
+  // each failure), which fake timers cannot reach. The test idles for about 35 s.
+  it.skipIf(hostileProject)('should come back to polling after the Bot API was unreachable for half a minute', { timeout: 90_000 }, async () => {
+    h = await startHarness();
+    const person = h.standin.user({ id: 7501, firstName: '王', languageCode: 'zh' });
+    person.sendText('/start');
+    await person.waitForMessage(/您好/);
+    h.standin.failNext('getUpdates', { code: 502, description: 'Bad Gateway' }, 7);
+    person.sendText('/help'); // ends the long poll that is waiting now; the next seven polls fail
+    const polls = () => h!.standin.callsTo('getUpdates');
+    const firstFailure = await h.standin.waitUntil(() => polls().find((c) => c.errorCode === 502));
+    const back = await h.standin.waitUntil(() => polls().find((c) => c.at > firstFailure.at && c.errorCode === undefined && polls().filter((f) => f.errorCode === 502).length === 7), {
+      timeoutMs: 60_000,
+    });
+    expect(back.at - firstFailure.at).toBeGreaterThanOrEqual(30_000);
+    person.sendText('/start');
+    await person.waitForMessage(/您好/);
+  });
 });
