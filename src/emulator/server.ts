@@ -1088,7 +1088,7 @@ export class BotApiStandIn {
       return;
     }
     const out = this.invoke(method, params, 'http');
-    this.hostile?.after(method, params.values, out.ok ? undefined : { code: out.error.code, retryAfter: out.error.parameters?.retry_after });
+    this.hostile?.after(method, params.values, out.ok ? undefined : { code: out.error.code, description: out.error.description, retryAfter: out.error.parameters?.retry_after });
     if (verdict === 'drop_after') return void res.destroy();
     if (out.ok) sendJson(res, 200, { ok: true, result: out.result });
     else sendJson(res, out.error.code, out.error.body(), out.error.code === 502 ? 'Bad Gateway' : undefined);

@@ -173,6 +173,11 @@ export class SendLimiter {
     this.lastFlood = { chat: key, at: nowMs };
   }
 
+  /** The sustained spacing of messages into a chat once its burst is used (ms): 1 s private, 3 s group. */
+  intervalMs(chatId: number): number {
+    return chatId < 0 ? 60_000 / this.limits.groupPerMinute : 1000 / this.limits.privatePerSecond;
+  }
+
   /**
    * An interactive send starts waiting for `chatId` (and, with `global`, for the bot's budget):
    * bulk sends yield until the returned function is called.

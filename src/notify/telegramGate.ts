@@ -103,6 +103,8 @@ export class TelegramGate {
   private readonly counters: GateStats = { sent: 0, retried: 0, throttled: 0, handedOff: 0, undelivered: 0 };
   /** chat -> the last send queued for it: the next one starts after it */
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** chat -> sends queued or in flight */
+  private readonly queued = new Map<string, number>();
   /** chat -> until when its answers go to the outbox (one was handed over: later ones must not overtake it) */
   private readonly handedOffUntil = new Map<string, number>();
   /** chat -> when its chat action was last shown */
@@ -133,6 +135,13 @@ export class TelegramGate {
     const chatId = MESSAGE_METHODS.has(method) ? numericChat(payload['chat_id']) : undefined;
     if (chatId === undefined) return this.retrying(method, () => raw(method, payload));
     const key = String(chatId);
+    // Answers already queued for this chat leave one budget interval apart: when this one would
+    // wait too long behind them, it goes to the outbox now instead of holding its handler.
+    const ahead = this.queued.get(key) ?? 0;
+    if (ahead > 0 && ahead * this.limiter.intervalMs(chatId) > this.handoffAfterMs && this.mayHandOff(method)) {
+      this.handedOffUntil.set(key, Math.max(this.handedOffUntil.get(key) ?? 0, this.nowMs() + ahead * this.limiter.intervalMs(chatId)));
+    }
+    this.queued.set(key, ahead + 1);
     const previous = this.chains.get(key) ?? Promise.resolve();
     const mine = previous.then(() => this.send(chatId, method, payload, raw));
     const settled = mine.then(
@@ -141,6 +150,9 @@ export class TelegramGate {
     );
     this.chains.set(key, settled);
     void settled.then(() => {
+      const left = (this.queued.get(key) ?? 1) - 1;
+      if (left > 0) this.queued.set(key, left);
+      else this.queued.delete(key);
       if (this.chains.get(key) === settled) this.chains.delete(key);
     });
     return mine;
@@ -168,7 +180,7 @@ export class TelegramGate {
         if (what === 'answerCallbackQuery' && firstFailure !== undefined && failure.kind === 'rejected' && /query is too old/i.test(failure.description)) {
           return true as T;
         }
-        if (!retryable(failure) || what === 'sendChatAction') throw err;
+        if (!retryable(failure)) throw err;
         firstFailure ??= now;
         const delay = this.backoff(attempt);
         if (now + delay - firstFailure > retryForMs) {
@@ -183,7 +195,7 @@ export class TelegramGate {
   }
 
   private async send(chatId: number, method: string, payload: Record<string, unknown>, raw: RawCall): Promise<unknown> {
-    let mayHandOff = this.handoff !== undefined && HANDOFF_METHODS.has(method);
+    let mayHandOff = this.mayHandOff(method);
     const key = String(chatId);
     return this.retrying(method, async () => {
       for (;;) {
@@ -248,6 +260,10 @@ export class TelegramGate {
     // What telegraf's caller gets: a message that has no id yet (message_id 0).
     if (method === 'sendMediaGroup') return [];
     return { message_id: 0, date: Math.floor(this.nowMs() / 1000), chat: { id: chatId, type: chatId > 0 ? 'private' : 'group' } };
+  }
+
+  private mayHandOff(method: string): boolean {
+    return this.handoff !== undefined && HANDOFF_METHODS.has(method);
   }
 
   private forgetHandOffs(now: number): void {
