@@ -47,7 +47,9 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
   const services = createServices({ db, clock, texts, config, onOwed: () => wake() });
   await services.catalog.seedDefaults(clock.now());
   // one limiter for direct answers (the gate) and the outbox (the dispatcher)
-  const limiter = new SendLimiter({ globalPerSecond: config.TELEGRAM_MESSAGES_PER_SECOND });
+  // (a burst of 50 ms worth, at least 3: at high budgets a smaller one is a timer tick's worth)
+  const perSecond = config.TELEGRAM_MESSAGES_PER_SECOND;
+  const limiter = new SendLimiter({ globalPerSecond: perSecond, globalBurst: Math.max(3, Math.round(perSecond / 20)) });
   const outbox = outboxHandoff(db, clock, () => wake());
   const gate = new TelegramGate({ limiter, clock, logger, handoff: outbox.handoff });
   const bot = createBot({

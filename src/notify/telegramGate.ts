@@ -107,6 +107,9 @@ export class TelegramGate {
   private readonly queued = new Map<string, number>();
   /** chat -> until when its answers go to the outbox (one was handed over: later ones must not overtake it) */
   private readonly handedOffUntil = new Map<string, number>();
+  /** senders waiting for the bot's budget, in order, and the timer that serves them */
+  private readonly globalLine: Array<() => void> = [];
+  private globalLineTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   /** chat -> when its chat action was last shown */
   private readonly actionShown = new Map<string, number>();
 
@@ -134,14 +137,37 @@ export class TelegramGate {
   call(method: string, payload: Record<string, unknown>, raw: RawCall): Promise<unknown> {
     const chatId = MESSAGE_METHODS.has(method) ? numericChat(payload['chat_id']) : undefined;
     if (chatId === undefined) return this.retrying(method, () => raw(method, payload));
-    const key = String(chatId);
-    // Answers already queued for this chat leave one budget interval apart: when this one would
-    // wait too long behind them, it goes to the outbox now instead of holding its handler.
-    const ahead = this.queued.get(key) ?? 0;
-    if (ahead > 0 && ahead * this.limiter.intervalMs(chatId) > this.handoffAfterMs && this.mayHandOff(method)) {
-      this.handedOffUntil.set(key, Math.max(this.handedOffUntil.get(key) ?? 0, this.nowMs() + ahead * this.limiter.intervalMs(chatId)));
+    if (this.mayHandOff(method) && this.expectLongWait(chatId)) {
+      return this.handOff(chatId, method, payload).then((placeholder) => placeholder ?? this.enqueue(chatId, method, payload, raw));
     }
-    this.queued.set(key, ahead + 1);
+    return this.enqueue(chatId, method, payload, raw);
+  }
+
+  /**
+   * True when an answer to this chat would wait too long: one was just handed to the outbox
+   * (later ones must not overtake it), or the answers queued ahead of it, one budget interval
+   * apart, would take longer than handoffAfterMs. Then it goes to the outbox at once instead of
+   * holding its handler.
+   */
+  private expectLongWait(chatId: number): boolean {
+    const key = String(chatId);
+    const now = this.nowMs();
+    if ((this.handedOffUntil.get(key) ?? 0) > now) return true;
+    const ahead = this.queued.get(key) ?? 0;
+    const wait = ahead * this.limiter.intervalMs(chatId);
+    if (ahead === 0 || wait <= this.handoffAfterMs) return false;
+    this.handedOffUntil.set(key, now + wait);
+    return true;
+  }
+
+  /**
+   * Queues a message behind the chat's earlier ones: one chat's answers leave in the order
+   * they were asked for. While any is queued, outbox rows for the chat wait (they are later).
+   */
+  private enqueue(chatId: number, method: string, payload: Record<string, unknown>, raw: RawCall): Promise<unknown> {
+    const key = String(chatId);
+    this.queued.set(key, (this.queued.get(key) ?? 0) + 1);
+    const release = this.limiter.hold(chatId, false);
     const previous = this.chains.get(key) ?? Promise.resolve();
     const mine = previous.then(() => this.send(chatId, method, payload, raw));
     const settled = mine.then(
@@ -150,6 +176,7 @@ export class TelegramGate {
     );
     this.chains.set(key, settled);
     void settled.then(() => {
+      release();
       const left = (this.queued.get(key) ?? 1) - 1;
       if (left > 0) this.queued.set(key, left);
       else this.queued.delete(key);
@@ -196,11 +223,9 @@ export class TelegramGate {
 
   private async send(chatId: number, method: string, payload: Record<string, unknown>, raw: RawCall): Promise<unknown> {
     let mayHandOff = this.mayHandOff(method);
-    const key = String(chatId);
     return this.retrying(method, async () => {
       for (;;) {
-        const behindHandedOff = mayHandOff && (this.handedOffUntil.get(key) ?? 0) > this.nowMs();
-        const turn = behindHandedOff ? 'long' : await this.waitTurn(chatId, method, mayHandOff, raw);
+        const turn = await this.waitTurn(chatId, method, mayHandOff, raw);
         if (turn === 'long') {
           const placeholder = await this.handOff(chatId, method, payload);
           if (placeholder !== undefined) return placeholder;
@@ -236,14 +261,47 @@ export class TelegramGate {
           if (this.handedOffUntil.size > 1000) this.forgetHandOffs(now);
           return 'long';
         }
-        release ??= this.limiter.hold(chatId, this.limiter.globalWait(now, 'interactive') > 0);
         if (wait >= 1000) this.showAction(chatId, method, raw);
+        const globalWait = this.limiter.globalWait(now, 'interactive');
+        if (globalWait > 0 && globalWait >= wait) {
+          // the bot's whole budget is the limit: wait in line (polling here would be a herd)
+          release ??= this.limiter.hold(chatId, true);
+          await this.nextGlobalToken();
+          continue;
+        }
         // look again at least every second: the chat action needs showing again while we wait
         await this.sleep(Math.min(wait, 1000));
       }
     } finally {
       release?.();
     }
+  }
+
+  /** Resolves when the bot's budget has a token for the caller: waiters are served first come, first served. */
+  private nextGlobalToken(): Promise<void> {
+    return new Promise((resolve) => {
+      this.globalLine.push(resolve);
+      this.serveGlobalLine();
+    });
+  }
+
+  private serveGlobalLine(): void {
+    if (this.globalLineTimer !== undefined) return;
+    const head = this.globalLine[0];
+    if (head === undefined) return;
+    const wait = this.limiter.globalWait(this.nowMs(), 'interactive');
+    const next = () => {
+      this.globalLineTimer = undefined;
+      this.serveGlobalLine();
+    };
+    if (wait > 0) {
+      this.globalLineTimer = setTimeout(next, wait);
+      return;
+    }
+    this.globalLine.shift();
+    head();
+    // the woken sender takes its token in a microtask; the next one is looked at after that
+    this.globalLineTimer = setImmediate(next);
   }
 
   private async handOff(chatId: number, method: string, payload: Record<string, unknown>): Promise<unknown> {
