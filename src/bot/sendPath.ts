@@ -3,7 +3,7 @@ import type { SendApi } from '../notify/dispatcher.ts';
 import type { TelegramGate } from '../notify/telegramGate.ts';
 import type { BotContext } from './context.ts';
 
-type CallApi = (method: string, payload: Record<string, unknown>, options?: { signal?: unknown }) => Promise<unknown>;
+type CallApi = (method: string, payload: Record<string, unknown>, options?: { signal?: AbortSignal }) => Promise<unknown>;
 
 /** telegraf's Telegram with its one HTTP door visible (its generic signature hides it). */
 type Door = { callApi: CallApi };
@@ -31,9 +31,9 @@ function gate(telegram: Telegram, gateway: TelegramGate, sends?: UpdateSends): v
       // once tried, never again: a second answer gets "query is too old" (the gate retries the first)
       if (sends.callbackAnswered) return true;
       sends.callbackAnswered = true;
-      return gateway.call(method, payload, (m, p) => raw(m, p, options));
+      return gateway.call(method, payload, (m, p, signal) => raw(m, p, { signal: signal ?? options?.signal }));
     }
-    return gateway.call(method, payload, (m, p) => raw(m, p, options));
+    return gateway.call(method, payload, (m, p, signal) => raw(m, p, { signal: signal ?? options?.signal }));
   };
 }
 

@@ -4,7 +4,7 @@ import type { SendLimiter } from './limiter.ts';
 import type { OutboxMethod } from './outbox.ts';
 
 /** One Bot API call as telegraf makes it, unwrapped. */
-export type RawCall = (method: string, payload: Record<string, unknown>) => Promise<unknown>;
+export type RawCall = (method: string, payload: Record<string, unknown>, signal?: AbortSignal) => Promise<unknown>;
 
 /**
  * Stores a send that cannot leave soon in the outbox, so that it arrives as soon as Telegram
@@ -23,6 +23,8 @@ export interface GateOptions {
   handoffAfterMs?: number;
   /** 5xx and network failures are retried until this long after the first one (ms) */
   retryForMs?: number;
+  /** an attempt with no answer by then is abandoned and counts as a network failure (ms; uploads get four times as long) */
+  attemptTimeoutMs?: number;
   /** first retry delay, doubled per attempt, ±50% jitter (ms) */
   backoffBaseMs?: number;
   random?: () => number;
@@ -58,6 +60,18 @@ export class AnswerUndelivered extends Error {
   }
 }
 
+/** An attempt that got no answer in time; retried like a network failure. */
+class AttemptTimedOut extends Error {
+  override readonly name = 'AttemptTimedOut';
+  readonly code = 'ETIMEDOUT';
+  constructor(method: string, ms: number) {
+    super(`${method}: no answer from Telegram within ${ms} ms`);
+  }
+}
+
+/** Methods that upload a file: their attempts may take longer. */
+const UPLOADS: ReadonlySet<string> = new Set(['sendPhoto', 'sendDocument', 'sendVoice', 'sendAudio', 'sendVideo', 'sendAnimation', 'sendMediaGroup', 'editMessageMedia']);
+
 /** Methods that put or change a message in a chat: Telegram's flood limits apply to them. */
 const MESSAGE_METHODS: ReadonlySet<string> = new Set([
   'sendMessage', 'sendPhoto', 'sendDocument', 'sendVoice', 'sendAudio', 'sendVideo', 'sendAnimation', 'sendSticker',
@@ -86,9 +100,10 @@ const ACTION_EVERY_MS = 4000;
  *   seconds, then {@link AnswerUndelivered}. 400 and 403 are Telegram's final word: rethrown.
  *
  * A retried send may arrive twice: Telegram has no idempotency key, and a request whose
- * connection dropped after Telegram acted on it looks like one that never arrived. The
- * deadline bounds the copies (at most one per ambiguous failure, a handful at worst); edits
- * and callback answers repeat harmlessly. tests/notify/telegramGate.test.ts counts them.
+ * connection dropped after Telegram acted on it (or that timed out, attemptTimeoutMs) looks like
+ * one that never arrived. Each such failure makes at most one copy, and the deadline bounds the
+ * retries; edits and callback answers repeat harmlessly. tests/notify/telegramGate.test.ts
+ * counts them.
  */
 export class TelegramGate {
   private readonly limiter: SendLimiter;
@@ -97,6 +112,7 @@ export class TelegramGate {
   private readonly handoff: Handoff | undefined;
   private readonly handoffAfterMs: number;
   private readonly retryForMs: number;
+  private readonly attemptTimeoutMs: number;
   private readonly backoffBaseMs: number;
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -120,6 +136,7 @@ export class TelegramGate {
     this.handoff = options.handoff;
     this.handoffAfterMs = options.handoffAfterMs ?? 10_000;
     this.retryForMs = options.retryForMs ?? 6000;
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 15_000;
     this.backoffBaseMs = options.backoffBaseMs ?? 200;
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -136,7 +153,7 @@ export class TelegramGate {
    */
   call(method: string, payload: Record<string, unknown>, raw: RawCall): Promise<unknown> {
     const chatId = MESSAGE_METHODS.has(method) ? numericChat(payload['chat_id']) : undefined;
-    if (chatId === undefined) return this.retrying(method, () => raw(method, payload));
+    if (chatId === undefined) return this.retrying(method, () => this.attempt(method, payload, raw));
     if (this.mayHandOff(method) && this.expectLongWait(chatId)) {
       return this.handOff(chatId, method, payload).then((placeholder) => placeholder ?? this.enqueue(chatId, method, payload, raw));
     }
@@ -233,7 +250,7 @@ export class TelegramGate {
           continue;
         }
         try {
-          const result = await raw(method, payload);
+          const result = await this.attempt(method, payload, raw);
           this.counters.sent++;
           return result;
         } catch (err) {
@@ -246,6 +263,27 @@ export class TelegramGate {
         }
       }
     });
+  }
+
+  /**
+   * One HTTP attempt, abandoned (aborted) when Telegram has not answered in time. Telegram may
+   * still have acted on it: the retry can make a copy (see the class comment).
+   */
+  private async attempt(method: string, payload: Record<string, unknown>, raw: RawCall): Promise<unknown> {
+    const ms = UPLOADS.has(method) ? this.attemptTimeoutMs * 4 : this.attemptTimeoutMs;
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(new AttemptTimedOut(method, ms));
+      }, ms);
+    });
+    try {
+      return await Promise.race([raw(method, payload, abort.signal), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Waits until the limiter lets a message into the chat; 'long' when that would take too long. */

@@ -14,7 +14,7 @@ describe('TelegramGate against the Bot API stand-in', () => {
   beforeEach(async () => {
     standin = await BotApiStandIn.start();
     const telegram = new Telegraf(standin.token, { telegram: { apiRoot: standin.apiRoot } }).telegram;
-    raw = (method, payload) => telegram.callApi(method as 'sendMessage', payload as never);
+    raw = (method, payload, signal) => telegram.callApi(method as 'sendMessage', payload as never, signal ? { signal: signal as never } : {});
   });
   afterEach(async () => {
     await standin.stop();
@@ -84,5 +84,17 @@ describe('TelegramGate against the Bot API stand-in', () => {
     const attempts = standin.callsTo('sendMessage').length - 1;
     expect(attempts).toBeGreaterThan(2);
     expect(attempts).toBeLessThan(10);
+  });
+  it('should abandon an attempt Telegram does not answer in time and send again: one copy, counted', async () => {
+    const chat = standin.user({ id: 8400, firstName: 'D' }).id;
+    standin.configure({ latencyMs: 400 }); // Telegram takes the message, but answers too late
+    const g = gate({ attemptTimeoutMs: 150 });
+    const sent = g.call('sendMessage', { chat_id: chat, text: 'slow' }, raw);
+    // the first attempt is on its way (slow); the retry, after its 150 ms timeout, is answered at once
+    setTimeout(() => standin.configure({ latencyMs: 0 }), 100);
+    await sent;
+    await standin.waitUntil(() => standin.messages(chat).length >= 2, { timeoutMs: 3000 });
+    expect(standin.messages(chat).map((m) => m.text)).toEqual(['slow', 'slow']);
+    expect(g.stats()).toMatchObject({ sent: 1, retried: 1 });
   });
 });
