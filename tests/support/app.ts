@@ -27,6 +27,10 @@ export interface Harness {
 /** The real bot, wired by main's startApp, polling a local Bot API stand-in. */
 export async function startHarness(options: { clock?: TestClock; env?: NodeJS.ProcessEnv } = {}): Promise<Harness> {
   const standin = await BotApiStandIn.start({ botUsername: 'village_desk_bot' });
+  // The bot keeps to Telegram's budgets (a private chat: 3 at once, then one a second), so a
+  // message can wait behind a few others: every wait is four times the stand-in's default.
+  const waitUntil = standin.waitUntil.bind(standin);
+  standin.waitUntil = (probe, opts = {}) => waitUntil(probe, { ...opts, timeoutMs: (opts.timeoutMs ?? 5000) * 4 });
   const hostile = hostileMode(standin);
   const { url, dir } = tempDatabaseUrl();
   const clock = options.clock ?? new TestClock('2026-11-02T04:00:00Z', { flowing: true });
@@ -66,18 +70,15 @@ export async function startHarness(options: { clock?: TestClock; env?: NodeJS.Pr
 
 // ───────────── hostile network mode (the vitest project 'hostile') ─────────────
 
-/**
- * With VILLAGE_DESK_HOSTILE=1 the stand-in enforces Telegram's flood limits, answers 10% of
- * calls 502 and drops some connections. Waits get four times longer (a private chat takes one
- * message a second); the flows and their assertions stay the same.
- */
 let hostileRuns = 0;
 
+/**
+ * With VILLAGE_DESK_HOSTILE=1 the stand-in enforces Telegram's flood limits, answers 10% of
+ * calls 502 and drops some connections; the flows and their assertions stay the same.
+ */
 function hostileMode(standin: BotApiStandIn): boolean {
   if (process.env.VILLAGE_DESK_HOSTILE !== '1') return false;
   standin.beHostile({ seed: ++hostileRuns }); // each test its own dice, the same on every run
-  const waitUntil = standin.waitUntil.bind(standin);
-  standin.waitUntil = (probe, opts = {}) => waitUntil(probe, { ...opts, timeoutMs: (opts.timeoutMs ?? 5000) * 4 });
   return true;
 }
 
