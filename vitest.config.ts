@@ -5,7 +5,8 @@ const POSTGRES_ONLY = 'tests/**/*.pg.test.ts';
 
 export default defineConfig({
   test: {
-    testTimeout: 30_000,
+    // end-to-end flows keep to Telegram's budgets (one message a second into a private chat)
+    testTimeout: 120_000,
     hookTimeout: 30_000,
     pool: 'forks',
     // `include` is per project: a project that extends the root would add to the root's list
@@ -22,6 +23,9 @@ export default defineConfig({
           env: { VILLAGE_DESK_TEST_ENGINE: 'postgresql' },
         },
       },
+      // Every end-to-end flow again on a hostile network: Telegram's flood limits, 502s,
+      // dropped connections (src/emulator/hostile.ts; tests/support/app.ts reads the variable).
+      { extends: true, test: { name: 'hostile', include: ['tests/e2e/**/*.test.ts'], exclude: [POSTGRES_ONLY, 'node_modules/**'], env: { VILLAGE_DESK_HOSTILE: '1' } } },
     ],
   },
 });

@@ -56,8 +56,11 @@ for (const p of only) {
 }
 
 const SETTINGS = quick
-  ? { flood: { messages: 1_000, updates: 100, rate: 20 }, updates: 500, users: 50, warmup: 50, paced: { updates: 200, rate: 100 }, outboxRows: 120, outboxChats: 60, dbcostIterations: 300, small: 10_000, large: 100_000, runsSmall: 1, runsLarge: 1, digestRuns: 1, deadlineMin: 4 }
-  : { flood: { messages: 5_000, updates: 300, rate: 20 }, updates: 5_000, users: 200, warmup: 200, paced: { updates: 1_000, rate: 100 }, outboxRows: 600, outboxChats: 300, dbcostIterations: 1_000, small: 100_000, large: 1_000_000, runsSmall: 3, runsLarge: 3, digestRuns: 3, deadlineMin: 35 };
+  ? { flood: { messages: 1_000, updates: 100, rate: 20 }, updates: 500, users: 200, warmup: 50, paced: { updates: 200, rate: 100 }, outboxRows: 120, outboxChats: 60, dbcostIterations: 300, small: 10_000, large: 100_000, runsSmall: 1, runsLarge: 1, digestRuns: 1, deadlineMin: 4 }
+  : { flood: { messages: 5_000, updates: 300, rate: 20 }, updates: 5_000, users: 2_000, warmup: 200, paced: { updates: 1_000, rate: 100 }, outboxRows: 600, outboxChats: 300, dbcostIterations: 1_000, small: 100_000, large: 1_000_000, runsSmall: 3, runsLarge: 3, digestRuns: 3, deadlineMin: 35 };
+// At most 2.5 updates per user in a burst: every answer goes through the send limiter, and a
+// private chat takes 3 at once, then 1 a second (as Telegram does). More per user would measure
+// Telegram's budget, not the bot.
 
 const started = Date.now();
 const log = (s: string): void => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}`);
@@ -307,7 +310,7 @@ function targets(): TargetRow[] {
     const a = u.app.burst;
     rows.push({ what: `updates/s, real app (${a.updates} updates, ${u.app.users} users, burst)`, measured: `${a.updatesPerSecond}/s (${a.answered}/${a.updates} answered)`, target: '≥ 1,000/s', verdict: verdict(a.updatesPerSecond >= 1000 && a.answered === a.updates) });
     rows.push({ what: 'latency in that burst, push → answer', measured: `p50 ${a.latencyMs.p50} ms · p99 ${a.latencyMs.p99} ms`, target: '—', verdict: 'info' });
-    if (u.app.paced) rows.push({ what: `latency at ${u.app.paced.targetRate} updates/s (paced)`, measured: `p50 ${u.app.paced.latencyMs.p50} ms · p99 ${u.app.paced.latencyMs.p99} ms`, target: '—', verdict: 'info' });
+    if (u.app.paced) rows.push({ what: `latency at ${u.app.paced.targetRate} updates/s (paced), limiter on every answer`, measured: `p50 ${u.app.paced.latencyMs.p50} ms · p99 ${u.app.paced.latencyMs.p99} ms`, target: 'p99 < 20 ms', verdict: verdict(u.app.paced.latencyMs.p99 < 20 && u.app.paced.answered === u.app.paced.updates) });
     if (a.botCpuMsPerUpdate !== undefined) rows.push({ what: 'bot CPU per update, real app', measured: `${a.botCpuMsPerUpdate} ms`, target: '—', verdict: 'info' });
   }
   if (u?.bare) {

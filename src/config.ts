@@ -59,6 +59,8 @@ const schema = z
       .regex(/^[A-Za-z0-9_-]{1,256}$/, { message: 'must be 1 to 256 characters of A-Z a-z 0-9 _ -' })
       .optional(),
     PORT: z.coerce.number({ message: 'must be a port number' }).int().min(1).max(65535).default(8080),
+    // the bot's own budget over all chats: Telegram allows about 30 a second, more with paid broadcasts
+    TELEGRAM_MESSAGES_PER_SECOND: z.coerce.number({ message: 'must be a number of messages per second' }).positive().default(25),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     REMINDER_CRON: cron('0 10 * * *'),
     ESCALATION_CRON: cron('30 10 * * *'),

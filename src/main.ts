@@ -13,6 +13,10 @@ import { createBot } from './bot/createBot.ts';
 import type { BotContext } from './bot/context.ts';
 import { registerCommandMenus } from './bot/commands.ts';
 import { OutboxDispatcher } from './notify/dispatcher.ts';
+import { SendLimiter } from './notify/limiter.ts';
+import { TelegramGate } from './notify/telegramGate.ts';
+import { outboxHandoff } from './notify/handoff.ts';
+import { ungated } from './bot/sendPath.ts';
 import { Scheduler } from './jobs/scheduler.ts';
 import { digestFeature } from './bot/features/digest.ts';
 import { exportFeature } from './bot/features/export.ts';
@@ -44,6 +48,12 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
   let wake = () => {};
   const services = createServices({ db, clock, texts, config, onOwed: () => wake() });
   await services.catalog.seedDefaults(clock.now());
+  // one limiter for direct answers (the gate) and the outbox (the dispatcher)
+  // (a burst of 50 ms worth, at least 3: at high budgets a smaller one is a timer tick's worth)
+  const perSecond = config.TELEGRAM_MESSAGES_PER_SECOND;
+  const limiter = new SendLimiter({ globalPerSecond: perSecond, globalBurst: Math.max(3, Math.round(perSecond / 20)) });
+  const outbox = outboxHandoff(db, clock, () => wake());
+  const gate = new TelegramGate({ limiter, clock, logger, handoff: outbox.handoff });
   const bot = createBot({
     token: config.BOT_TOKEN,
     apiRoot: config.TELEGRAM_API_ROOT,
@@ -51,10 +61,12 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
     logger,
     extraFeatures: [digestFeature, exportFeature, privacyFeature({ reporterLinkDays: config.RETAIN_REPORTER_LINK_DAYS, deliveredMessagesDays: config.RETAIN_DELIVERED_MESSAGES_DAYS })],
     floodLimits: { perMinute: config.UPDATES_PER_MINUTE, staffPerMinute: config.STAFF_UPDATES_PER_MINUTE, pauseMs: config.FLOOD_PAUSE_SECONDS * 1000 },
+    sendPath: { gate, outbox },
   });
   const dispatcher = new OutboxDispatcher({
     db,
-    api: bot.telegram,
+    api: ungated(bot.telegram),
+    limiter,
     clock,
     logger,
     onGroupUnreachable: async (chatId) => {
@@ -72,21 +84,29 @@ export async function startApp(options: { env?: NodeJS.ProcessEnv; clock?: Clock
     clock,
   });
 
-  bot.botInfo = await bot.telegram.getMe();
+  // start-up calls go through the gate too (bot.telegram is gated): 5xx and network failures are retried
+  bot.botInfo = await bot.telegram.getMe().catch((error: unknown) => {
+    throw new StartupError('could not reach Telegram (getMe)', error);
+  });
   await registerCommandMenus(bot.telegram, texts).catch((error) => logger.warn({ err: error }, 'could not register the command menus'));
 
   let server: http.Server | undefined;
   if (config.BOT_MODE === 'webhook' && config.WEBHOOK_URL && config.WEBHOOK_SECRET) {
     const url = new URL(config.WEBHOOK_URL);
-    await bot.telegram.setWebhook(url.href, { secret_token: config.WEBHOOK_SECRET, allowed_updates: ['message', 'callback_query', 'my_chat_member'] });
-    // answers go out as API calls, never inside the webhook answer: a proxy in front may drop that
-    // answer, and handlers need the sent message back
-    bot.telegram.webhookReply = false;
+    await bot.telegram
+      .setWebhook(url.href, { secret_token: config.WEBHOOK_SECRET, allowed_updates: ['message', 'callback_query', 'my_chat_member'] })
+      .catch((error: unknown) => {
+        throw new StartupError('could not set the webhook', error);
+      });
     // telegraf's webhook callback refuses requests whose X-Telegram-Bot-Api-Secret-Token differs (403)
     server = http.createServer(withHealth(bot.webhookCallback(url.pathname, { secretToken: config.WEBHOOK_SECRET }), services.db));
     await new Promise<void>((resolve) => server!.listen(config.PORT, resolve));
     logger.info({ port: config.PORT, path: url.pathname }, 'webhook server listening');
   } else {
+    // launch() deletes the webhook too, but a failure there would only be logged: fail the start instead
+    await bot.telegram.deleteWebhook().catch((error: unknown) => {
+      throw new StartupError('could not switch to polling (deleteWebhook)', error);
+    });
     void bot.launch({ allowedUpdates: ['message', 'callback_query', 'my_chat_member'] }).catch((error) => {
       logger.fatal({ err: error }, 'polling stopped');
       process.exitCode = 1;
@@ -131,6 +151,15 @@ function withHealth(webhook: http.RequestListener, db: Db): http.RequestListener
   };
 }
 
+/** A start that failed for good (after the retries): main() prints one line and exits 1. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+  readonly code = 'startup_failed';
+  constructor(what: string, override readonly cause: unknown) {
+    super(`${what}: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
 async function main(): Promise<void> {
   // a .env file next to package.json, if there is one (the environment wins)
   if (fs.existsSync('.env')) process.loadEnvFile('.env');
@@ -142,7 +171,9 @@ async function main(): Promise<void> {
       console.error(error.message);
       process.exit(2);
     }
-    throw error;
+    // one clear line and a failure status, so that a supervisor restarts the bot
+    console.error(`Village Desk could not start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
   }
   const shutdown = (signal: string) => {
     console.log(`received ${signal}, stopping`);

@@ -19,6 +19,9 @@ import { FloodGate, floodGuard, type FloodLimits } from './middleware/flood.ts';
 import { StorageHealth, storageGuard } from './middleware/storage.ts';
 import { registerGroupGuard } from './middleware/groups.ts';
 import { isStaff } from '../domain/lifecycle.ts';
+import { callbackAnswered, installSendPath } from './sendPath.ts';
+import { AnswerUndelivered, type TelegramGate } from '../notify/telegramGate.ts';
+import type { OutboxHandoff } from '../notify/handoff.ts';
 
 export interface BotOptions {
   token: string;
@@ -29,6 +32,8 @@ export interface BotOptions {
   extraFeatures?: ReadonlyArray<(bot: Telegraf<BotContext>) => void>;
   /** per-sender flood limits (UPDATES_PER_MINUTE, STAFF_UPDATES_PER_MINUTE, FLOOD_PAUSE_SECONDS) */
   floodLimits?: FloodLimits;
+  /** the one send path (limits, 429 and 5xx handling) and the outbox behind it; without it, calls go straight out */
+  sendPath?: { gate: TelegramGate; outbox: Pick<OutboxHandoff, 'keptNotice'> };
 }
 
 /**
@@ -38,7 +43,9 @@ export interface BotOptions {
  */
 export function createBot(options: BotOptions): Telegraf<BotContext> {
   const { services, logger } = options;
-  const bot = new Telegraf<BotContext>(options.token, { telegram: { apiRoot: options.apiRoot }, handlerTimeout: 60_000 });
+  // webhookReply off: an answer smuggled into the webhook response cannot report a failure
+  const bot = new Telegraf<BotContext>(options.token, { telegram: { apiRoot: options.apiRoot, webhookReply: false }, handlerTimeout: 60_000 });
+  if (options.sendPath) installSendPath(bot, options.sendPath.gate);
 
   const perUser = new KeyedQueue();
   // first, before any database work: a flooding sender costs a map lookup per update
@@ -117,8 +124,18 @@ export function createBot(options: BotOptions): Telegraf<BotContext> {
     const updateId = ctx.update.update_id;
     if (error instanceof Refused && ctx.vd) {
       const text = ctx.vd.t(`errors:${error.code}`);
-      if (ctx.callbackQuery) await answer(ctx, text, true);
+      if (ctx.callbackQuery && !callbackAnswered(ctx)) await answer(ctx, text, true);
       else await say(ctx, text).catch(() => undefined);
+      return;
+    }
+    if (error instanceof AnswerUndelivered) {
+      // Telegram kept failing: another message now would fail too. What they entered is saved;
+      // the outbox tells them so once Telegram is back.
+      logger.warn({ err: error, updateId }, 'answer not delivered; the person will be told their input is kept');
+      const chatId = ctx.chat?.id;
+      if (ctx.vd && chatId !== undefined && options.sendPath) {
+        await options.sendPath.outbox.keptNotice(chatId, ctx.vd.t('errors:answer_late'), updateId).catch((err: unknown) => logger.error({ err, updateId }, 'could not owe the kept notice'));
+      }
       return;
     }
     const telegram = error instanceof TelegramError ? { code: error.code, description: error.description } : undefined;
@@ -131,7 +148,8 @@ export function createBot(options: BotOptions): Telegraf<BotContext> {
     logger.error({ err: error, updateId, telegram }, 'update failed');
     if (!ctx.vd) return;
     try {
-      if (ctx.callbackQuery) await answer(ctx, ctx.vd.t('errors:internal'), true);
+      // a callback is answered at most once; after that, the sentence goes as a message
+      if (ctx.callbackQuery && !callbackAnswered(ctx)) await answer(ctx, ctx.vd.t('errors:internal'), true);
       else if (ctx.chat) await say(ctx, ctx.vd.t('errors:internal'));
     } catch (second) {
       logger.warn({ err: second, updateId }, 'could not tell the user about the failure');

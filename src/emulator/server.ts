@@ -26,6 +26,7 @@ import type { AddressInfo } from 'node:net';
 
 import { DEFAULT_FLOOD_LIMITS, TokenBucket, maxInWindow } from './limits.ts';
 import type { FloodLimits } from './limits.ts';
+import { HostileNetwork, type HostileOptions } from './hostile.ts';
 import { ApiError, Params, parseParams, readBody, sendJson } from './request.ts';
 import type { ApiCall, BotCommandEntry, ObservedRates, StandInStats } from './types.ts';
 import { sleep } from './state.ts';
@@ -52,6 +53,8 @@ export class BotApiStandIn extends ScriptedWorld {
 
   protected readonly handlers: ReadonlyMap<string, (p: Params) => unknown>;
   private readonly routes: StartOptions['routes'];
+  /** Set by beHostile(): 502s, dropped connections and the counters of hostile.ts. */
+  hostile: HostileNetwork | undefined;
 
   private constructor(opts: StartOptions) {
     super(opts);
@@ -193,7 +196,15 @@ export class BotApiStandIn extends ScriptedWorld {
     return out;
   }
 
+  /** Hostile network mode (see hostile.ts) with Telegram's flood limits on. */
+  beHostile(options: Partial<HostileOptions> = {}): HostileNetwork {
+    this.configure({ floodLimits: true });
+    this.hostile = new HostileNetwork(options);
+    return this.hostile;
+  }
+
   protected async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const startedAt = performance.now();
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const fileMatch = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
     if (fileMatch !== null) {
@@ -222,11 +233,16 @@ export class BotApiStandIn extends ScriptedWorld {
       res.destroy();
       return;
     }
+    const verdict = this.hostile?.before(method, params.values, startedAt) ?? 'pass';
+    if (verdict === 'drop') return void res.destroy();
+    if (verdict === 'bad_gateway') return sendJson(res, 502, { ok: false, error_code: 502, description: 'Bad Gateway' }, 'Bad Gateway');
     if (method.toLowerCase() === 'getupdates') {
       this.getUpdates(method, params, res);
       return;
     }
     const out = this.invoke(method, params, 'http');
+    this.hostile?.after(method, params.values, out.ok ? undefined : { code: out.error.code, description: out.error.description, retryAfter: out.error.parameters?.retry_after });
+    if (verdict === 'drop_after') return void res.destroy();
     if (out.ok) sendJson(res, 200, { ok: true, result: out.result });
     else sendJson(res, out.error.code, out.error.body(), out.error.code === 502 ? 'Bad Gateway' : undefined);
   }

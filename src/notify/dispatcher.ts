@@ -70,7 +70,7 @@ interface HeadRow {
 }
 
 /** How a failed send is handled. */
-type Failure =
+export type Failure =
   | { kind: 'flood'; code: number; retryAfterSec: number; description: string }
   | { kind: 'transient'; code: number | string; description: string }
   | { kind: 'unreachable'; code: number; description: string }
@@ -450,8 +450,8 @@ class SendTimeoutError extends Error {
   }
 }
 
-/** Sorts a send failure into what to do about it. */
-function classify(err: unknown): Failure {
+/** Sorts a send failure into what to do about it (the outbox and telegramGate.ts alike). */
+export function classify(err: unknown): Failure {
   if (err instanceof TelegramError) {
     const code = err.code;
     const description = err.description ?? err.message;

@@ -97,6 +97,20 @@ interface ChatState {
 const PRUNE_AT = 5_000;
 
 /**
+ * Who is asking for a token. 'interactive' is a person's direct answer (telegramGate.ts);
+ * 'bulk' is the outbox. Bulk yields to interactive: while a direct answer waits for a chat,
+ * no outbox row goes to that chat, and while one waits for the global budget, no outbox row
+ * goes at all.
+ */
+export type Lane = 'interactive' | 'bulk';
+
+/** A step back in time larger than this (ms) is a clock set back, not requests arriving out of order. */
+const CLOCK_SET_BACK_MS = 5 * 60_000;
+
+/** How long a yielding bulk send is told to wait before it asks again (ms). */
+const YIELD_MS = 20;
+
+/**
  * Decides when the next message into a chat may leave. `reserve` both asks and takes: a 0
  * answer means the chat's and the global token were consumed and the caller must send now.
  */
@@ -107,23 +121,31 @@ export class SendLimiter {
   private readonly chats = new Map<string, ChatState>();
   /** the last 429 seen: which chat, when (to tell a global flood from one chat's) */
   private lastFlood: { chat: string; at: number } | undefined;
+  /** interactive sends waiting, per chat and for the global budget; see {@link Lane} */
+  private readonly waitingForChat = new Map<string, number>();
+  private waitingForGlobal = 0;
+  private latest = 0;
 
   constructor(limits: Partial<SendLimits> = {}) {
     this.limits = { ...DEFAULT_SEND_LIMITS, ...limits };
   }
 
   /** ms before anything at all may be sent (global bucket or a global 429 block). */
-  globalWait(nowMs: number): number {
-    return Math.max(0, this.globalBlockedUntil - nowMs, this.globalBucket(nowMs).waitMs(nowMs));
+  globalWait(nowMs: number, lane: Lane = 'bulk'): number {
+    this.noticeTime(nowMs);
+    const wait = Math.max(0, this.globalBlockedUntil - nowMs, this.globalBucket(nowMs).waitMs(nowMs));
+    return lane === 'bulk' && this.waitingForGlobal > 0 ? Math.max(wait, YIELD_MS) : wait;
   }
 
   /**
    * ms to wait before a message may go to `chatId`; 0 means it may go now and the tokens
    * (the chat's and the global one) are taken. A positive answer takes nothing.
    */
-  reserve(chatId: number, nowMs: number): number {
+  reserve(chatId: number, nowMs: number, lane: Lane = 'bulk'): number {
+    this.noticeTime(nowMs);
     const chat = this.chat(chatId, nowMs);
-    const wait = Math.max(this.globalWait(nowMs), chat.blockedUntil - nowMs, chat.bucket.waitMs(nowMs));
+    let wait = Math.max(this.globalWait(nowMs, lane), chat.blockedUntil - nowMs, chat.bucket.waitMs(nowMs));
+    if (lane === 'bulk' && this.waitingForChat.has(String(chatId))) wait = Math.max(wait, YIELD_MS);
     if (wait > 0) return wait;
     chat.bucket.take(nowMs);
     this.globalBucket(nowMs).take(nowMs);
@@ -149,6 +171,46 @@ export class SendLimiter {
       this.globalBlockedUntil = Math.max(this.globalBlockedUntil, until);
     }
     this.lastFlood = { chat: key, at: nowMs };
+  }
+
+  /** The sustained spacing of messages into a chat once its burst is used (ms): 1 s private, 3 s group. */
+  intervalMs(chatId: number): number {
+    return chatId < 0 ? 60_000 / this.limits.groupPerMinute : 1000 / this.limits.privatePerSecond;
+  }
+
+  /**
+   * An interactive send starts waiting for `chatId` (and, with `global`, for the bot's budget):
+   * bulk sends yield until the returned function is called.
+   */
+  hold(chatId: number, global: boolean): () => void {
+    const key = String(chatId);
+    this.waitingForChat.set(key, (this.waitingForChat.get(key) ?? 0) + 1);
+    if (global) this.waitingForGlobal++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.waitingForChat.get(key) ?? 1) - 1;
+      if (n > 0) this.waitingForChat.set(key, n);
+      else this.waitingForChat.delete(key);
+      if (global) this.waitingForGlobal--;
+    };
+  }
+
+  /**
+   * A clock set back (a test, an operator fixing the time) would leave every bucket waiting
+   * for a moment that is now far away: forget the state instead; a 429 would still be honoured.
+   */
+  private noticeTime(nowMs: number): void {
+    if (nowMs < this.latest - CLOCK_SET_BACK_MS) {
+      this.chats.clear();
+      this.global = undefined;
+      this.globalBlockedUntil = 0;
+      this.lastFlood = undefined;
+      this.latest = nowMs;
+      return;
+    }
+    this.latest = Math.max(this.latest, nowMs);
   }
 
   private globalBucket(nowMs: number): Bucket {

@@ -1,7 +1,10 @@
 import type { Tx } from '../db/client.ts';
 
 /** Bot API methods the outbox may call. */
-export type OutboxMethod = 'sendMessage' | 'sendPhoto' | 'sendVoice' | 'sendLocation' | 'sendMediaGroup' | 'sendDocument';
+export type OutboxMethod =
+  | 'sendMessage' | 'sendPhoto' | 'sendVoice' | 'sendLocation' | 'sendMediaGroup' | 'sendDocument'
+  // direct answers handed over by the gate when Telegram makes them wait long (telegramGate.ts)
+  | 'editMessageText' | 'editMessageCaption' | 'editMessageReplyMarkup';
 
 /** A message the bot owes someone, in Bot API terms (text already translated and escaped). */
 export interface OwedMessage {

@@ -119,4 +119,25 @@ describe('SendLimiter', () => {
     expect(limiter.reserve(6000, T0)).toBe(0);
     expect(limiter.reserve(6000, T0)).toBeGreaterThan(0);
   });
+  it('should let a waiting direct answer go before outbox rows, into its chat and overall', () => {
+    const limiter = new SendLimiter();
+    const release = limiter.hold(1, false);
+    expect(limiter.reserve(1, T0)).toBeGreaterThan(0); // the outbox yields in chat 1
+    expect(limiter.reserve(2, T0)).toBe(0); // not elsewhere
+    expect(limiter.reserve(1, T0, 'interactive')).toBe(0);
+    release();
+    expect(limiter.reserve(1, T0)).toBe(0);
+    const waitingForAll = limiter.hold(3, true);
+    expect(limiter.globalWait(T0 + 1000)).toBeGreaterThan(0);
+    expect(limiter.globalWait(T0 + 1000, 'interactive')).toBe(0);
+    waitingForAll();
+    expect(limiter.globalWait(T0 + 1000)).toBe(0);
+  });
+
+  it('should start afresh when the clock is set back instead of waiting for a moment far away', () => {
+    const limiter = new SendLimiter();
+    limiter.penalise(1, 60, T0);
+    expect(limiter.reserve(1, T0 + 1000)).toBeGreaterThan(50_000);
+    expect(limiter.reserve(1, T0 - 86_400_000)).toBe(0);
+  });
 });
