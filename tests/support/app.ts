@@ -97,7 +97,6 @@ const internalError = ['ug', 'zh', 'en'].map((lng) => (JSON.parse(fs.readFileSyn
  */
 async function hostileFailures(standin: BotApiStandIn): Promise<string[]> {
   const network = standin.hostile!;
-  if (process.env.HOSTILE_DEBUG) console.log(JSON.stringify(network.counters), JSON.stringify(standin.stats().errorsByCode));
   const tooOld = () => standin.callsTo('answerCallbackQuery').filter((c) => /query is too old/.test(c.description ?? ''));
   await standin
     .waitUntil(() => network.lostAnswers().length === 0 && standin.unansweredCallbackQueries().length === 0, { timeoutMs: 2500 })
