@@ -9,6 +9,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // the end-to-end flows mostly wait (Telegram's one message a second into a chat): more files
+    // at once than cores keeps the whole suite near a quarter of an hour on two cores
+    maxWorkers: 4,
     // `include` is per project: a project that extends the root would add to the root's list
     projects: [
       { extends: true, test: { name: 'sqlite', include: ['tests/**/*.test.ts'], exclude: [POSTGRES_ONLY, 'node_modules/**'] } },
